@@ -1,0 +1,70 @@
+"""Set up a baked project and run its own commands for real: make, dvc, nox."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import bake_into
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return bake_into(tmp_path_factory.mktemp("e2e"))
+
+
+def make(project: Path, *targets: str) -> str:
+    # The project's own Makefile decides which tools to use; the test's venv must not leak in.
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    result = subprocess.run(
+        ["make", *targets], cwd=project, capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, f"make {' '.join(targets)}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_make_help_lists_the_task_vocabulary(project):
+    listed = {line.split()[0] for line in make(project, "help").splitlines() if line.strip()}
+    assert {
+        "setup",
+        "repro",
+        "register",
+        "promote",
+        "rollback",
+        "lineage",
+        "predict",
+        "test",
+        "lint",
+    } <= listed
+
+
+def test_setup_repro_register_promote_predict(project):
+    make(project, "setup")
+    assert "Running stage 'train'" in make(project, "repro")
+    assert "as challenger" in make(project, "register")
+    assert "is now the champion" in make(project, "promote")
+    predictions = make(project, "predict").splitlines()
+    assert predictions[0].startswith("model_version,probability,prediction,mean_radius")
+    assert len(predictions) == 1 + 569
+
+
+def test_a_second_repro_has_nothing_to_do(project):
+    assert "Data and pipelines are up to date." in make(project, "repro")
+
+
+def test_a_param_change_reruns_only_dependent_stages(project):
+    params_file = project / "params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    params["evaluate"]["decision_threshold"] = 0.4
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    output = make(project, "repro")
+    ran = [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+    assert ran == ["evaluate"]
+
+
+def test_the_project_sessions_pass(project):
+    make(project, "lint", "test")

@@ -1,0 +1,177 @@
+"""One command per step. dvc.yaml, the Makefile and CI all call these."""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.errors import ProjectError
+
+
+def init_tracking(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }} import tracking
+
+    print(f"MLflow store ready at {tracking.init_store()}")
+
+
+def run_stage(name: str) -> Callable[[argparse.Namespace], None]:
+    def run(args: argparse.Namespace) -> None:
+        from importlib import import_module
+
+        stage = import_module(f"{{ cookiecutter.package_name }}.pipeline.{name}")
+        print(json.dumps(stage.run(load_params()), indent=2))
+
+    return run
+
+
+def register(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }} import registry
+
+    registration = registry.register(load_params())
+    version = registration.version
+    if registration.created:
+        print(f"registered {version.name} version {version.version} as {registry.CHALLENGER}")
+    else:
+        print(
+            f"{version.name} version {version.version} already holds this model file; nothing to do"
+        )
+
+
+def gate(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }} import registry, tracking
+    from {{ cookiecutter.package_name }}.gate import run_gate
+
+    params = load_params()
+    client = tracking.connect()
+    name = params.mlflow.model_name
+    challenger = registry.resolve(client, name, args.version or registry.CHALLENGER)
+    champion = registry.version_by_alias(client, name, registry.CHAMPION)
+    decision = run_gate(client, params, challenger, champion)
+    print(decision.to_markdown())
+    return 1 if args.fail_on_reject and not decision.passed else 0
+
+
+def promote(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }} import registry, tracking
+    from {{ cookiecutter.package_name }}.gate import promote_if_better
+
+    params = load_params()
+    client = tracking.connect()
+    name = params.mlflow.model_name
+    if args.version:
+        version = registry.resolve(client, name, args.version)
+        replaced = registry.promote(client, name, version.version, reason=args.reason)
+        was = f", replacing version {replaced.version}" if replaced else ""
+        print(f"version {version.version} is now the champion{was} (by hand: {args.reason})")
+        return 0
+    decision, outcome = promote_if_better(client, params)
+    if decision is not None:
+        print(decision.to_markdown())
+    print(outcome)
+    return 1 if args.fail_on_reject and decision is not None and not decision.passed else 0
+
+
+def rollback(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }} import registry, tracking
+
+    params = load_params()
+    demoted, restored = registry.rollback(tracking.connect(), params.mlflow.model_name)
+    print(f"champion moved from version {demoted.version} back to version {restored.version}")
+
+
+def lineage(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }} import registry, tracking
+
+    params = load_params()
+    client = tracking.connect()
+    version = registry.resolve(client, params.mlflow.model_name, args.reference)
+    record = registry.lineage_record(client, version)
+    if args.json:
+        print(json.dumps(record, indent=2))
+        return
+    print(f"{record['model_uri']}  aliases: {', '.join(record['aliases']) or '-'}")
+    print(f"  run        {record['run_id']}")
+    tags = record["tags"]
+    dirty = " (uncommitted changes)" if tags.get("git_dirty") == "true" else ""
+    print(
+        f"  commit     {tags.get('git_commit', 'unknown')} on {tags.get('git_branch', '?')}{dirty}"
+    )
+    print(f"  raw data   md5 {tags.get('raw_data_md5', 'unknown')}")
+    print(f"  model      md5 {tags.get('model_md5', 'unknown')}")
+    print(f"  params     digest {tags.get('params_digest', 'unknown')}")
+    for key, value in record["params"].items():
+        print(f"    {key} = {value}")
+    print("  metrics")
+    for key, value in record["metrics"].items():
+        print(f"    {key} = {value:.4f}")
+
+
+def predict(args: argparse.Namespace) -> None:
+    import mlflow.sklearn
+    import pandas as pd
+
+    from {{ cookiecutter.package_name }} import registry, tracking
+    from {{ cookiecutter.package_name }}.pipeline.validate import read_csv_for_validation
+    from {{ cookiecutter.package_name }}.predict import check_features, predict_frame
+
+    params = load_params()
+    client = tracking.connect()
+    version = registry.resolve(client, params.mlflow.model_name, args.model)
+    model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
+    features = check_features(read_csv_for_validation(args.input), str(args.input))
+    predictions = predict_frame(model, features, params.evaluate.decision_threshold)
+    predictions.insert(0, "model_version", version.version)
+    output = args.output or sys.stdout
+    pd.concat([predictions, features], axis=1).to_csv(output, index=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="{{ cookiecutter.package_name }}", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable, help: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help, description=help)
+        command.set_defaults(handler=handler)
+        return command
+
+    add("init-tracking", init_tracking, "create the MLflow store's schema (once, before any run)")
+    for stage, help in [
+        ("validate", "check the raw data against the schema"),
+        ("prepare", "split the raw data into train and test sets"),
+        ("train", "fit the model and log it to MLflow"),
+        ("evaluate", "score the model on the test set; write metrics and plots"),
+    ]:
+        add(stage, run_stage(stage), f"pipeline stage: {help}")
+    add("register", register, "register the model from the last `dvc repro` as challenger")
+
+    command = add("gate", gate, "compare challenger with champion; write reports/gate.{json,md}")
+    command.add_argument("--version", help="version to judge (default: the challenger)")
+    command.add_argument("--fail-on-reject", action="store_true", help="exit 1 if the gate fails")
+
+    command = add("promote", promote, "make the challenger champion if it passes the gate")
+    command.add_argument("--version", help="promote this version by hand, without the gate")
+    command.add_argument("--reason", default="approved by hand", help="why (with --version)")
+    command.add_argument("--fail-on-reject", action="store_true", help="exit 1 if not promoted")
+
+    add("rollback", rollback, "move champion back to the version it replaced")
+
+    command = add("lineage", lineage, "trace a model version back to its run, commit and data")
+    command.add_argument("reference", nargs="?", default="champion", help="alias, version or URI")
+    command.add_argument("--json", action="store_true", help="print the record as JSON")
+
+    command = add("predict", predict, "score a CSV file with a registered model")
+    command.add_argument("--input", type=Path, required=True, help="CSV file with feature columns")
+    command.add_argument("--output", type=Path, help="CSV file to write (default: stdout)")
+    command.add_argument("--model", default="champion", help="alias, version or URI")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except ProjectError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1

@@ -1,0 +1,124 @@
+"""The quality gate: compare challenger and champion on the same held-out data."""
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import mlflow.sklearn
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+
+from {{ cookiecutter.package_name }} import registry
+from {{ cookiecutter.package_name }}.config import GateParams, Params
+from {{ cookiecutter.package_name }}.data import features_and_target, read_table
+from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.pipeline.evaluate import classification_metrics
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    passed: bool
+    challenger_version: str
+    champion_version: str | None
+    challenger_metrics: dict[str, float]
+    champion_metrics: dict[str, float] | None
+    reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+    def to_markdown(self) -> str:
+        verdict = "passes" if self.passed else "does not pass"
+        against = f"champion v{self.champion_version}" if self.champion_version else "no champion"
+        lines = [
+            f"### Quality gate: challenger v{self.challenger_version} {verdict}",
+            "",
+            f"Compared with {against} on the same held-out data.",
+            "",
+            "| metric | challenger | champion |",
+            "|---|---|---|",
+        ]
+        for metric, value in self.challenger_metrics.items():
+            champion = (self.champion_metrics or {}).get(metric)
+            shown = "n/a" if champion is None else f"{champion:.4f}"
+            lines.append(f"| {metric} | {value:.4f} | {shown} |")
+        lines += ["", *(f"- {reason}" for reason in self.reasons)]
+        return "\n".join(lines) + "\n"
+
+
+def judge(
+    rules: GateParams,
+    challenger: dict[str, float],
+    champion: dict[str, float] | None,
+) -> tuple[bool, list[str]]:
+    """Apply the rules from params.yaml; return the verdict and one reason per rule."""
+    primary = rules.primary_metric
+    reasons = []
+    passed = challenger[primary] >= rules.min_primary
+    reasons.append(
+        f"{primary} {challenger[primary]:.4f} {'meets' if passed else 'is below'} "
+        f"the minimum {rules.min_primary}"
+    )
+    if champion is None:
+        return passed, [*reasons, "no champion yet: the first version that meets the minimum wins"]
+    improvement = challenger[primary] - champion[primary]
+    improved = improvement > rules.min_improvement
+    reasons.append(
+        f"{primary} changes by {improvement:+.4f} against the champion "
+        f"({'more' if improved else 'not more'} than the required {rules.min_improvement})"
+    )
+    passed = passed and improved
+    for metric, allowed_drop in rules.max_secondary_drop.items():
+        drop = champion[metric] - challenger[metric]
+        within = drop <= allowed_drop
+        reasons.append(
+            f"{metric} drops by {max(drop, 0):.4f} "
+            f"({'within' if within else 'beyond'} the allowed {allowed_drop})"
+        )
+        passed = passed and within
+    return passed, reasons
+
+
+def evaluate_version(version: ModelVersion, params: Params) -> dict[str, float]:
+    features, target = features_and_target(read_table(params.paths.test_data))
+    model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
+    probability = model.predict_proba(features)[:, 1]
+    return classification_metrics(target, probability, params.evaluate.decision_threshold)
+
+
+def run_gate(
+    client: MlflowClient, params: Params, challenger: ModelVersion, champion: ModelVersion | None
+) -> GateDecision:
+    """Score both versions, judge them, and write the decision as JSON and Markdown."""
+    challenger_metrics = evaluate_version(challenger, params)
+    champion_metrics = evaluate_version(champion, params) if champion else None
+    passed, reasons = judge(params.gate, challenger_metrics, champion_metrics)
+    decision = GateDecision(
+        passed=passed,
+        challenger_version=str(challenger.version),
+        champion_version=str(champion.version) if champion else None,
+        challenger_metrics=challenger_metrics,
+        champion_metrics=champion_metrics,
+        reasons=reasons,
+    )
+    params.paths.gate_decision.parent.mkdir(parents=True, exist_ok=True)
+    params.paths.gate_decision.write_text(decision.to_json())
+    params.paths.gate_summary.write_text(decision.to_markdown())
+    return decision
+
+
+def promote_if_better(client: MlflowClient, params: Params) -> tuple[GateDecision | None, str]:
+    """Run the gate on `challenger` and promote it when it passes; return what happened."""
+    name = params.mlflow.model_name
+    challenger = registry.version_by_alias(client, name, registry.CHALLENGER)
+    if challenger is None:
+        raise ProjectError(f"model {name!r} has no challenger; run `make register` first")
+    champion = registry.version_by_alias(client, name, registry.CHAMPION)
+    if champion is not None and str(champion.version) == str(challenger.version):
+        return None, f"version {challenger.version} is already the champion; nothing to do"
+    decision = run_gate(client, params, challenger, champion)
+    if not decision.passed:
+        kept = f"champion stays version {champion.version}" if champion else "there is no champion"
+        return decision, f"challenger version {challenger.version} is not promoted; {kept}"
+    registry.promote(client, name, challenger.version, reason="; ".join(decision.reasons))
+    replaced = f", replacing version {champion.version}" if champion else ""
+    return decision, f"version {challenger.version} is now the champion{replaced}"
