@@ -11,7 +11,6 @@ import shutil
 import sys
 
 SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
-CI_PROVIDERS = ("github", "azure", "gitlab", "none")
 # Importable names of the generated project's dependencies and of the standard library's
 # modules it uses, which a package of the same name would shadow.
 RESERVED_PACKAGE_NAMES = frozenset(
@@ -54,11 +53,6 @@ def validate_answers(answers: dict[str, str]) -> list[str]:
         problems.append(
             f"python_version: {answers['python_version']!r} is not supported; "
             f"choose one of {', '.join(SUPPORTED_PYTHON_VERSIONS)}"
-        )
-    if answers["ci_provider"] not in CI_PROVIDERS:
-        problems.append(
-            f"ci_provider: {answers['ci_provider']!r} is unknown; choose one of "
-            f"{', '.join(CI_PROVIDERS)}"
         )
     if not MODEL_NAME_PATTERN.match(answers["model_name"]):
         problems.append(

@@ -2,12 +2,13 @@
 
 import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import DEFAULTS, TEMPLATE_PROJECT, bake_into
+from tests.baking import DEFAULTS, TEMPLATE_PROJECT, bake_into
 
 CI_FILES = {
     "github": {".github/workflows"},
@@ -22,24 +23,27 @@ HOOK_FILES = {
     "data/raw/.gitignore",
     "data/raw/breast_cancer.csv.dvc",
 }
+LOCAL_STATE = (".git/", ".dvc/cache/", ".dvc/tmp/")
 # `${{` is GitHub's own expression syntax, not an unrendered Jinja variable.
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}")
 
+# Each grid entry: the answers given, and the repository name they should lead to.
 GRID = {
-    "defaults": {},
-    "py311-azure": {"python_version": "3.11", "ci_provider": "azure"},
-    "py313-gitlab": {"python_version": "3.13", "ci_provider": "gitlab"},
-    "no-ci": {"ci_provider": "none"},
-    "accented-name": {"project_name": "Détection de Fraude 2", "ci_provider": "github"},
+    "defaults": ({}, "my-ml-project"),
+    "py311-azure": ({"python_version": "3.11", "ci_provider": "azure"}, "my-ml-project"),
+    "py313-gitlab": ({"python_version": "3.13", "ci_provider": "gitlab"}, "my-ml-project"),
+    "no-ci": ({"ci_provider": "none"}, "my-ml-project"),
+    "accented-name": (
+        {"project_name": "Détection de Fraude 2", "ci_provider": "github"},
+        "detection-de-fraude-2",
+    ),
 }
 
 
 def project_files(root: Path) -> set[str]:
-    return {
-        str(path.relative_to(root))
-        for path in root.rglob("*")
-        if path.is_file() and ".git" not in path.relative_to(root).parts[:1]
-    }
+    """Files in a project, leaving out git's and DVC's own local state."""
+    files = {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+    return {name for name in files if not name.startswith(LOCAL_STATE)}
 
 
 def expected_files(project: Path, package: str, ci_provider: str) -> set[str]:
@@ -55,46 +59,46 @@ def expected_files(project: Path, package: str, ci_provider: str) -> set[str]:
     return expected | HOOK_FILES
 
 
+@dataclass(frozen=True)
+class Baked:
+    project: Path
+    answers: dict[str, str]
+    expected_slug: str
+
+
 @pytest.fixture(scope="module", params=GRID.values(), ids=GRID.keys())
-def baked(request, tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    answers = request.param
-    return bake_into(tmp_path_factory.mktemp("bake"), **answers), answers
+def baked(request, tmp_path_factory) -> Baked:
+    answers, slug = request.param
+    return Baked(bake_into(tmp_path_factory.mktemp("bake"), **answers), answers, slug)
+
+
+def test_names_are_derived_from_the_project_name(baked):
+    slug = baked.expected_slug
+    assert baked.project.name == slug
+    assert (baked.project / "src" / slug.replace("-", "_") / "__init__.py").exists()
+    params = yaml.safe_load((baked.project / "params.yaml").read_text())
+    assert params["mlflow"]["model_name"] == f"{slug}-model"
 
 
 def test_exactly_the_chosen_files_are_generated(baked):
-    project, answers = baked
-    package = project.name.replace("-", "_")
-    ci_provider = answers.get("ci_provider", DEFAULTS["ci_provider"][0])
+    project, package = baked.project, baked.expected_slug.replace("-", "_")
+    ci_provider = baked.answers.get("ci_provider", DEFAULTS["ci_provider"][0])
     assert project_files(project) == expected_files(project, package, ci_provider)
 
 
 def test_no_template_syntax_is_left(baked):
-    project, _ = baked
+    project = baked.project
     leftovers = [
-        str(path.relative_to(project))
-        for path in project.rglob("*")
-        if path.is_file()
-        and ".git" not in path.relative_to(project).parts[:1]
-        and path.suffix != ".csv"
-        and LEFTOVER_JINJA.search(path.read_text())
+        name
+        for name in project_files(project)
+        if not name.endswith(".csv") and LEFTOVER_JINJA.search((project / name).read_text())
     ]
     assert leftovers == []
 
 
-def test_names_are_derived_from_the_project_name(baked):
-    project, answers = baked
-    if answers.get("project_name") != "Détection de Fraude 2":
-        pytest.skip("only the accented name needs deriving")
-    assert project.name == "detection-de-fraude-2"
-    assert (project / "src/detection_de_fraude_2/__init__.py").exists()
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    assert params["mlflow"]["model_name"] == "detection-de-fraude-2-model"
-
-
 def test_the_python_version_reaches_the_environment(baked):
-    project, answers = baked
-    version = answers.get("python_version", DEFAULTS["python_version"][0])
-    assert (project / ".python-version").read_text().strip() == version
+    version = baked.answers.get("python_version", DEFAULTS["python_version"])
+    assert (baked.project / ".python-version").read_text().strip() == version
 
 
 def git(project: Path, *args: str) -> str:
@@ -104,7 +108,7 @@ def git(project: Path, *args: str) -> str:
 
 
 def test_the_repository_is_committed_with_data_under_dvc(baked):
-    project, _ = baked
+    project = baked.project
     assert git(project, "status", "--porcelain") == ""
     assert git(project, "log", "--format=%s") == "Generate the project from the template\n"
     tracked = git(project, "ls-files").splitlines()
@@ -113,20 +117,19 @@ def test_the_repository_is_committed_with_data_under_dvc(baked):
 
     remote = project.parent / f"{project.name}-dvc-storage"
     assert "url = ../../" in (project / ".dvc/config").read_text()
-    data_md5 = yaml.safe_load((project / "data/raw/breast_cancer.csv.dvc").read_text())["outs"][0][
-        "md5"
-    ]
+    data_file = yaml.safe_load((project / "data/raw/breast_cancer.csv.dvc").read_text())
+    data_md5 = data_file["outs"][0]["md5"]
     assert (remote / "files/md5" / data_md5[:2] / data_md5[2:]).exists()
 
 
 def test_the_lock_file_matches_the_project(baked):
-    project, _ = baked
+    project = baked.project
     result = subprocess.run(["uv", "lock", "--check"], cwd=project, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
 
 def test_ruff_is_clean(baked):
-    project, _ = baked
+    project = baked.project
     for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
         result = subprocess.run(command, cwd=project, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr

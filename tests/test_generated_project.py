@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import bake_into
+from tests.baking import bake_into
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFAULTS, TEMPLATE_ROOT
+from tests.baking import DEFAULTS, TEMPLATE_ROOT
 
 
 def load_hook(name: str):
@@ -43,7 +43,6 @@ INVALID_ANSWERS = {
     "python-unsupported": ({"python_version": "3.10"}, "python_version: '3.10' is not supported"),
     "empty-name": ({"project_name": " "}, "project_name: must not be empty"),
     "slug-with-space": ({"project_slug": "my project"}, "project_slug: 'my project' must start"),
-    "unknown-ci": ({"ci_provider": "jenkins"}, "ci_provider: 'jenkins' is unknown"),
     "model-name-spaces": ({"model_name": "my model"}, "model_name: 'my model' must start"),
     "bad-email": ({"author_email": "nobody"}, "author_email: 'nobody' is not an email address"),
 }  # fmt: skip
@@ -56,6 +55,13 @@ def test_an_invalid_answer_is_refused_and_nothing_is_written(tmp_path, answers, 
     result = bake_cli(tmp_path, **answers)
     assert result.returncode != 0
     assert f"error: {message}" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_ci_provider_is_refused_by_its_choice_list(tmp_path):
+    result = bake_cli(tmp_path, ci_provider="jenkins")
+    assert result.returncode != 0
+    assert "jenkins provided for choice variable ci_provider" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 

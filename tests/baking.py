@@ -1,0 +1,22 @@
+"""Bake the template: where it lives, its defaults, and a function to generate a project."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE_PROJECT = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
+DEFAULTS = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text())
+
+Bake = Callable[..., Path]
+
+
+def bake_into(output_dir: Path, **answers: str) -> Path:
+    """Generate a project with these answers (defaults for the rest); return its path."""
+    return Path(
+        cookiecutter(
+            str(TEMPLATE_ROOT), no_input=True, extra_context=answers, output_dir=str(output_dir)
+        )
+    )
