@@ -69,6 +69,14 @@ def demo(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Run a benchmark script from bench/ (default: pipeline) and print its figures."""
+    sync(session, "bake")
+    for name in session.posargs or ["pipeline"]:
+        session.run("python", f"bench/{name}.py")
+
+
+@nox.session
 def lock(session: nox.Session) -> None:
     """Refresh the generated project's uv.lock from a baked project."""
     sync(session, "bake")

@@ -47,7 +47,8 @@ def test_setup_repro_register_promote_predict(project):
     assert "Running stage 'train'" in make(project, "repro")
     assert "as challenger" in make(project, "register")
     assert "is now the champion" in make(project, "promote")
-    predictions = make(project, "predict").splitlines()
+    make(project, "predict", "OUTPUT=predictions.csv")
+    predictions = (project / "predictions.csv").read_text().splitlines()
     assert predictions[0].startswith("model_version,probability,prediction,mean_radius")
     assert len(predictions) == 1 + 569
 
