@@ -127,6 +127,20 @@ def predict(args: argparse.Namespace) -> None:
     pd.concat([predictions, features], axis=1).to_csv(output, index=False)
 
 
+def report(args: argparse.Namespace) -> None:
+    import os
+
+    from {{ cookiecutter.package_name }}.ci_report import build_report, post_report
+
+    params = load_params()
+    markdown = build_report(args.base, params.paths.gate_summary)
+    params.paths.ci_report.parent.mkdir(parents=True, exist_ok=True)
+    params.paths.ci_report.write_text(markdown)
+    print(markdown)
+    posted = post_report(markdown, os.environ)
+    print(f"report posted to {posted}" if posted else "not in a pull request: report not posted")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.package_name }}", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -165,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--input", type=Path, required=True, help="CSV file with feature columns")
     command.add_argument("--output", type=Path, help="CSV file to write (default: stdout)")
     command.add_argument("--model", default="champion", help="alias, version or URI")
+    command = add("report", report, "write the pull-request report and post it from CI")
+    command.add_argument("--base", default="main", help="branch to compare with")
     return parser
 
 

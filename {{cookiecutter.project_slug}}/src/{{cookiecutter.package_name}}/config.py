@@ -31,6 +31,7 @@ class Paths(FrozenModel):
     roc_plot: Path
     gate_decision: Path
     gate_summary: Path
+    ci_report: Path
 
 
 class DataParams(FrozenModel):

@@ -1,0 +1,113 @@
+"""The pull-request report: metrics and params against the target branch, and the gate's verdict.
+
+Each CI provider takes a comment through its own REST API; outside a pull request the report
+is only written and printed.
+"""
+
+import json
+import subprocess
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from {{ cookiecutter.package_name }}.errors import ProjectError
+
+REQUEST_TIMEOUT_SECONDS = 30
+
+
+def base_revision(branch: str) -> str:
+    """Prefer the remote-tracking branch, which is what CI checkouts have."""
+    for candidate in (f"origin/{branch}", branch):
+        found = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", candidate], capture_output=True
+        )
+        if found.returncode == 0:
+            return candidate
+    raise ProjectError(f"no git branch {branch!r} (or origin/{branch}) to compare with")
+
+
+def _dvc_markdown(*args: str) -> str:
+    result = subprocess.run(["dvc", *args, "--md"], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ProjectError(f"`dvc {' '.join(args)}` failed: {result.stderr.strip()}")
+    return result.stdout.strip() or "No changes."
+
+
+def build_report(base_branch: str, gate_summary: Path) -> str:
+    base = base_revision(base_branch)
+    sections = [
+        "## Model report",
+        f"### Metrics against `{base}`",
+        _dvc_markdown("metrics", "diff", base),
+        f"### Params against `{base}`",
+        _dvc_markdown("params", "diff", base),
+    ]
+    if gate_summary.exists():
+        sections.append(gate_summary.read_text().strip())
+    return "\n\n".join(sections) + "\n"
+
+
+def _post_json(url: str, body: dict, headers: dict[str, str]) -> None:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **headers},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS):
+        return
+
+
+def _github(markdown: str, env: Mapping[str, str]) -> str | None:
+    if env.get("GITHUB_EVENT_NAME") != "pull_request" or not env.get("GITHUB_TOKEN"):
+        return None
+    event = json.loads(Path(env["GITHUB_EVENT_PATH"]).read_text())
+    number = event["pull_request"]["number"]
+    api = env.get("GITHUB_API_URL", "https://api.github.com")
+    _post_json(
+        f"{api}/repos/{env['GITHUB_REPOSITORY']}/issues/{number}/comments",
+        {"body": markdown},
+        {"Authorization": f"Bearer {env['GITHUB_TOKEN']}"},
+    )
+    return f"pull request #{number}"
+
+
+def _gitlab(markdown: str, env: Mapping[str, str]) -> str | None:
+    if not env.get("CI_MERGE_REQUEST_IID") or not env.get("GITLAB_TOKEN"):
+        return None
+    iid = env["CI_MERGE_REQUEST_IID"]
+    _post_json(
+        f"{env['CI_API_V4_URL']}/projects/{env['CI_PROJECT_ID']}/merge_requests/{iid}/notes",
+        {"body": markdown},
+        {"PRIVATE-TOKEN": env["GITLAB_TOKEN"]},
+    )
+    return f"merge request !{iid}"
+
+
+def _azure(markdown: str, env: Mapping[str, str]) -> str | None:
+    if not env.get("SYSTEM_PULLREQUEST_PULLREQUESTID") or not env.get("SYSTEM_ACCESSTOKEN"):
+        return None
+    number = env["SYSTEM_PULLREQUEST_PULLREQUESTID"]
+    project = f"{env['SYSTEM_COLLECTIONURI']}{env['SYSTEM_TEAMPROJECT']}"
+    _post_json(
+        f"{project}/_apis/git/repositories/{env['BUILD_REPOSITORY_ID']}"
+        f"/pullRequests/{number}/threads?api-version=7.1",
+        {"comments": [{"content": markdown, "commentType": 1}], "status": 1},
+        {"Authorization": f"Bearer {env['SYSTEM_ACCESSTOKEN']}"},
+    )
+    return f"pull request {number}"
+
+
+def post_report(markdown: str, env: Mapping[str, str]) -> str | None:
+    """Comment on the pull request this CI run belongs to; return where, or None."""
+    if env.get("GITHUB_STEP_SUMMARY"):
+        with Path(env["GITHUB_STEP_SUMMARY"]).open("a") as summary:
+            summary.write(markdown)
+    for provider in (_github, _gitlab, _azure):
+        try:
+            posted = provider(markdown, env)
+        except OSError as error:
+            raise ProjectError(f"could not post the report: {error}") from None
+        if posted:
+            return posted
+    return None
