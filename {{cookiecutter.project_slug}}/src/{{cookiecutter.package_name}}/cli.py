@@ -5,15 +5,27 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.config import Params, load_params
 from {{ cookiecutter.package_name }}.errors import ProjectError
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 
 def init_tracking(args: argparse.Namespace) -> None:
     from {{ cookiecutter.package_name }} import tracking
 
     print(f"MLflow store ready at {tracking.init_store()}")
+
+
+def registry_session() -> tuple[Params, "MlflowClient", str]:
+    """Load the params and connect to the registry: what every registry command starts with."""
+    from {{ cookiecutter.package_name }} import tracking
+
+    params = load_params()
+    return params, tracking.connect(), params.mlflow.model_name
 
 
 def run_stage(name: str) -> Callable[[argparse.Namespace], None]:
@@ -40,12 +52,10 @@ def register(args: argparse.Namespace) -> None:
 
 
 def gate(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }} import registry, tracking
+    from {{ cookiecutter.package_name }} import registry
     from {{ cookiecutter.package_name }}.gate import run_gate
 
-    params = load_params()
-    client = tracking.connect()
-    name = params.mlflow.model_name
+    params, client, name = registry_session()
     challenger = registry.resolve(client, name, args.version or registry.CHALLENGER)
     champion = registry.version_by_alias(client, name, registry.CHAMPION)
     decision = run_gate(client, params, challenger, champion)
@@ -54,12 +64,10 @@ def gate(args: argparse.Namespace) -> int:
 
 
 def promote(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }} import registry, tracking
+    from {{ cookiecutter.package_name }} import registry
     from {{ cookiecutter.package_name }}.gate import promote_if_better
 
-    params = load_params()
-    client = tracking.connect()
-    name = params.mlflow.model_name
+    params, client, name = registry_session()
     if args.version:
         version = registry.resolve(client, name, args.version)
         replaced = registry.promote(client, name, version.version, reason=args.reason)
@@ -74,19 +82,18 @@ def promote(args: argparse.Namespace) -> int:
 
 
 def rollback(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }} import registry, tracking
+    from {{ cookiecutter.package_name }} import registry
 
-    params = load_params()
-    demoted, restored = registry.rollback(tracking.connect(), params.mlflow.model_name)
+    _, client, name = registry_session()
+    demoted, restored = registry.rollback(client, name)
     print(f"champion moved from version {demoted.version} back to version {restored.version}")
 
 
 def lineage(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }} import registry, tracking
+    from {{ cookiecutter.package_name }} import registry
 
-    params = load_params()
-    client = tracking.connect()
-    version = registry.resolve(client, params.mlflow.model_name, args.reference)
+    _, client, name = registry_session()
+    version = registry.resolve(client, name, args.reference)
     record = registry.lineage_record(client, version)
     if args.json:
         print(json.dumps(record, indent=2))
