@@ -9,6 +9,8 @@ nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "tests", "e2e"]
 nox.options.reuse_existing_virtualenvs = True
 
+# Baked by absolute path, which .cruft.json records for `cruft update` to find the template again.
+TEMPLATE = str(Path(__file__).resolve().parent)
 TEMPLATE_PROJECT = "{{cookiecutter.project_slug}}"
 # The generated project's Python is linted after baking, where it is valid Python.
 TEMPLATE_CODE = ["hooks", "tests", "bench", "noxfile.py"]
@@ -57,7 +59,7 @@ def demo(session: nox.Session) -> None:
     sync(session, "bake")
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
-    session.run("cookiecutter", "--no-input", "--output-dir", str(DEMO_DIR), ".")
+    session.run("cookiecutter", "--no-input", "--output-dir", str(DEMO_DIR), TEMPLATE)
     project = next(path for path in DEMO_DIR.iterdir() if (path / "dvc.yaml").exists())
     env = {"VIRTUAL_ENV": None}
     with session.chdir(project):
@@ -82,7 +84,7 @@ def lock(session: nox.Session) -> None:
     sync(session, "bake")
     build = Path(session.create_tmp()) / "lock"
     shutil.rmtree(build, ignore_errors=True)
-    session.run("cookiecutter", "--no-input", "--output-dir", str(build), ".")
+    session.run("cookiecutter", "--no-input", "--output-dir", str(build), TEMPLATE)
     (project,) = build.glob("*/pyproject.toml")
     session.run(
         "uv", "lock", *session.posargs, external=True, env={"UV_PROJECT": str(project.parent)}

@@ -1,14 +1,22 @@
-"""Finish the generated project: prune unchosen options, then git, DVC and a first commit.
+"""Finish the generated project: prune unchosen options, record the template for cruft, then
+git, DVC and a first commit.
 
+`cruft update` and `cruft diff` render the template twice into temporary directories and compare
+the renders; there only the pruning runs, so a render holds exactly the template's files.
 Everything here works offline. The steps are plain functions so tests can call them.
 """
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+from cookiecutter.config import get_user_config
+from cookiecutter.repository import expand_abbreviations, is_repo_url
 
 # Files that belong to one CI provider each; the others are removed.
 CI_PROVIDER_FILES = {
@@ -18,6 +26,10 @@ CI_PROVIDER_FILES = {
     "none": [],
 }
 SAMPLE_DATA = Path("data/raw/breast_cancer.csv")
+CRUFT_FILE = ".cruft.json"
+# What `cruft update` never compares or patches: this record, git's and DVC's local state, the
+# project's data, and the lock file, which `uv lock` regenerates after an update.
+CRUFT_SKIP = [CRUFT_FILE, ".git", ".dvc", "data", "uv.lock"]
 
 
 def remove_unselected_ci_files(project: Path, provider: str) -> None:
@@ -30,6 +42,101 @@ def remove_unselected_ci_files(project: Path, provider: str) -> None:
                 shutil.rmtree(target)
             elif target.exists():
                 target.unlink()
+
+
+def rendered_by_cruft(answers: dict) -> bool:
+    """cruft renders with its own context, which has `_commit` where cookiecutter's command has
+    `_output_dir`."""
+    return "_commit" in answers and "_output_dir" not in answers
+
+
+def rendered_for_comparison(answers: dict, project: Path) -> bool:
+    """Whether this is one of the throwaway renders that `cruft update` and `cruft diff` compare.
+
+    cruft makes those in fresh directories that Python's tempfile creates in the system's
+    temporary directory; `cruft create` renders where it is told.
+    """
+    scratch = project.resolve().parent
+    in_fresh_temporary_directory = scratch.name.startswith("tmp") and (
+        scratch.parent == Path(tempfile.gettempdir()).resolve()
+    )
+    return rendered_by_cruft(answers) and in_fresh_temporary_directory
+
+
+def local_template_path(path: str) -> Path | None:
+    """A local template's absolute path. A relative one is relative to the shell's directory
+    when cookiecutter ran, while this hook runs inside the new project."""
+    if Path(path).is_absolute():
+        return Path(path)
+    shell_directory = os.environ.get("PWD")
+    return Path(shell_directory, path).resolve() if shell_directory else None
+
+
+def template_origin(answers: dict) -> tuple[str, str] | None:
+    """The template's address and commit, from which cruft renders this version again.
+
+    None when the template is not the top of a git checkout (a zip file, an exported folder).
+    """
+    if rendered_by_cruft(answers):  # `cruft create` resolved both
+        return answers["_template"], answers["_commit"]
+    template = expand_abbreviations(answers["_template"], get_user_config()["abbreviations"])
+    template = template.removeprefix("git+")  # cookiecutter's mark of a git URL; git's own is plain
+    checkout: Path | None = Path(answers["_repo_dir"])
+    if not is_repo_url(template):
+        checkout = local_template_path(template)
+        template = str(checkout)
+    if checkout is None or not checkout.is_dir():
+        return None
+    found = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel", "HEAD"],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+    )
+    if found.returncode != 0:
+        return None
+    top_level, commit = found.stdout.splitlines()
+    return (template, commit) if Path(top_level).resolve() == checkout.resolve() else None
+
+
+def cruft_record(answers: dict, template: str, commit: str) -> dict:
+    """The content of .cruft.json, in the layout `cruft create` writes."""
+    chosen = {key: value for key, value in answers.items() if not key.startswith("_")}
+    return {
+        "template": template,
+        "commit": commit,
+        "checkout": answers.get("_checkout"),
+        "context": {"cookiecutter": {**chosen, "_template": template, "_commit": commit}},
+        "directory": None,
+        "skip": CRUFT_SKIP,
+    }
+
+
+def record_template(project: Path, answers: dict) -> None:
+    origin = template_origin(answers)
+    if origin is None:
+        print(
+            f"note: {answers['_template']} is not the top of a git repository, so {CRUFT_FILE} "
+            "is not written and `cruft update` cannot bring later template versions here; "
+            "generate from the template's git URL or the absolute path of its git checkout"
+        )
+        return
+    record = cruft_record(answers, *origin)
+    text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+    (project / CRUFT_FILE).write_text(text, encoding="utf-8")
+
+
+def missing_tools() -> list[str]:
+    """Return a message for each command the repository set-up needs but cannot find."""
+    problems = []
+    if shutil.which("git") is None:
+        problems.append("git: not found on PATH; install git, then generate the project again")
+    if importlib.util.find_spec("dvc") is None and shutil.which("dvc") is None:
+        problems.append(
+            "dvc: not found; run the template with it, for example "
+            "`uvx --with dvc cookiecutter <template>`"
+        )
+    return problems
 
 
 def dvc_command() -> list[str]:
@@ -73,12 +180,22 @@ def initialise_repository(project: Path, answers: dict[str, str]) -> None:
     )
 
 
-def main(answers: dict[str, str]) -> None:
+def main(answers: dict) -> int:
     project = Path.cwd()
+    if rendered_for_comparison(answers, project):
+        remove_unselected_ci_files(project, answers["ci_provider"])
+        return 0
+    problems = missing_tools()
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 1
     remove_unselected_ci_files(project, answers["ci_provider"])
+    record_template(project, answers)
     initialise_repository(project, answers)
     print(f"Created {project}. Next: cd {project.name} && make setup && make repro")
+    return 0
 
 
 if __name__ == "__main__":
-    main(json.loads(r"""{{ cookiecutter | jsonify }}"""))
+    sys.exit(main(json.loads(r"""{{ cookiecutter | jsonify }}""")))

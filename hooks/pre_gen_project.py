@@ -3,11 +3,9 @@
 The checks are plain functions so the template's tests can import and call them.
 """
 
-import importlib.util
 import json
 import keyword
 import re
-import shutil
 import sys
 
 SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
@@ -66,21 +64,8 @@ def validate_answers(answers: dict[str, str]) -> list[str]:
     return problems
 
 
-def missing_tools() -> list[str]:
-    """Return a message for each command the post-generation hook needs but cannot find."""
-    problems = []
-    if shutil.which("git") is None:
-        problems.append("git: not found on PATH; install git, then generate the project again")
-    if importlib.util.find_spec("dvc") is None and shutil.which("dvc") is None:
-        problems.append(
-            "dvc: not found; run the template with it, for example "
-            "`uvx --with dvc cookiecutter <template>`"
-        )
-    return problems
-
-
 def main(answers: dict[str, str]) -> int:
-    problems = validate_answers(answers) + missing_tools()
+    problems = validate_answers(answers)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -1,5 +1,6 @@
 """Bake a grid of answers; check the files, what is left of Jinja, git, DVC and ruff."""
 
+import json
 import re
 import subprocess
 from dataclasses import dataclass
@@ -8,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.baking import DEFAULTS, TEMPLATE_PROJECT, bake_into
+from tests.baking import DEFAULTS, TEMPLATE_PROJECT, TEMPLATE_ROOT, bake_into
+from tests.commands import cruft, git
 
 CI_FILES = {
     "github": {".github/workflows"},
@@ -18,6 +20,7 @@ CI_FILES = {
 }
 # Created by the post-generation hook rather than copied from the template.
 HOOK_FILES = {
+    ".cruft.json",
     ".dvc/.gitignore",
     ".dvc/config",
     "data/raw/.gitignore",
@@ -101,12 +104,6 @@ def test_the_python_version_reaches_the_environment(baked):
     assert (baked.project / ".python-version").read_text().strip() == version
 
 
-def git(project: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=True
-    ).stdout
-
-
 def test_the_repository_is_committed_with_data_under_dvc(baked):
     project = baked.project
     assert git(project, "status", "--porcelain") == ""
@@ -120,6 +117,18 @@ def test_the_repository_is_committed_with_data_under_dvc(baked):
     data_file = yaml.safe_load((project / "data/raw/breast_cancer.csv.dvc").read_text())
     data_md5 = data_file["outs"][0]["md5"]
     assert (remote / "files/md5" / data_md5[:2] / data_md5[2:]).exists()
+
+
+def test_cruft_finds_the_template_version_and_answers_of_the_project(baked):
+    record = json.loads((baked.project / ".cruft.json").read_text())
+    assert record["template"] == str(TEMPLATE_ROOT)
+    assert record["commit"] == git(TEMPLATE_ROOT, "rev-parse", "HEAD").strip()
+    answers = record["context"]["cookiecutter"]
+    assert answers["project_slug"] == baked.expected_slug
+    assert {key: answers[key] for key in baked.answers} == baked.answers
+    assert {".git", ".dvc", "data", "uv.lock"} <= set(record["skip"])
+    result = cruft(baked.project, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_lock_file_matches_the_project(baked):

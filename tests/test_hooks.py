@@ -1,14 +1,17 @@
-"""Bad answers are refused with a message naming the field, and nothing is left behind."""
+"""Bad answers are refused with a message naming the field, and nothing is left behind; the
+template is recorded for cruft, whose own renders are told apart from a new project."""
 
 import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.baking import DEFAULTS, TEMPLATE_ROOT
+from tests.commands import git
 
 
 def load_hook(name: str):
@@ -19,6 +22,7 @@ def load_hook(name: str):
 
 
 pre_gen = load_hook("pre_gen_project")
+post_gen = load_hook("post_gen_project")
 
 
 def bake_cli(output_dir: Path, env: dict[str, str] | None = None, **answers: str):
@@ -94,3 +98,57 @@ def test_every_problem_is_reported_at_once():
 @pytest.mark.parametrize("package", ["pandas", "dvc", "yaml", "pandera", "fastapi", "tests"])
 def test_dependencies_cannot_be_shadowed(package):
     assert "would shadow" in pre_gen.validate_answers(answers(package_name=package))[0]
+
+
+# What each route passes to the hooks besides the answers.
+COOKIECUTTER_CONTEXT = {"_template": "gh:owner/template", "_output_dir": "/somewhere"}
+CRUFT_CONTEXT = {"_template": "https://github.com/owner/template.git", "_commit": "0" * 40}
+
+
+def test_a_cruft_comparison_render_skips_the_repository_set_up():
+    # cruft update and cruft diff render into directories made exactly like this one.
+    with tempfile.TemporaryDirectory() as scratch:
+        project = Path(scratch) / "my-ml-project"
+        assert post_gen.rendered_for_comparison(CRUFT_CONTEXT, project)
+        assert not post_gen.rendered_for_comparison(COOKIECUTTER_CONTEXT, project)
+
+
+def test_cruft_create_sets_up_the_repository(tmp_path):
+    assert not post_gen.rendered_for_comparison(CRUFT_CONTEXT, tmp_path / "my-ml-project")
+
+
+HEAD = git(TEMPLATE_ROOT, "rev-parse", "HEAD").strip()
+
+
+def origin(template: str, repo_dir: Path | str | None = None) -> tuple[str, str] | None:
+    return post_gen.template_origin({"_template": template, "_repo_dir": str(repo_dir or template)})
+
+
+def test_a_local_template_is_recorded_by_its_absolute_path_and_commit(monkeypatch):
+    assert origin(str(TEMPLATE_ROOT)) == (str(TEMPLATE_ROOT), HEAD)
+    monkeypatch.setenv("PWD", str(TEMPLATE_ROOT.parent))
+    assert origin(TEMPLATE_ROOT.name) == (str(TEMPLATE_ROOT), HEAD)
+
+
+def test_an_abbreviated_template_is_recorded_by_its_url():
+    # cookiecutter clones a remote template; the hook reads the commit from that clone.
+    assert origin("gh:owner/template", TEMPLATE_ROOT) == (
+        "https://github.com/owner/template.git",
+        HEAD,
+    )
+
+
+def test_a_git_url_is_recorded_as_git_reads_it():
+    assert origin("git+file:///templates/mlops", TEMPLATE_ROOT) == ("file:///templates/mlops", HEAD)
+
+
+def test_a_template_outside_git_is_not_recorded(tmp_path):
+    assert origin(str(tmp_path)) is None
+    assert origin(str(TEMPLATE_ROOT / "hooks")) is None
+
+
+def test_cruft_create_answers_are_recorded_as_given():
+    assert post_gen.template_origin(CRUFT_CONTEXT) == (
+        CRUFT_CONTEXT["_template"],
+        CRUFT_CONTEXT["_commit"],
+    )

@@ -127,7 +127,8 @@ def predict(args: argparse.Namespace) -> None:
     client = tracking.connect()
     version = registry.resolve(client, params.mlflow.model_name, args.model)
     model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
-    features = check_features(read_csv_for_validation(args.input), str(args.input))
+    source = args.input or params.paths.raw_data
+    features = check_features(read_csv_for_validation(source), str(source))
     predictions = predict_frame(model, features, params.evaluate.decision_threshold)
     predictions.insert(0, "model_version", version.version)
     output = args.output or sys.stdout
@@ -183,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--json", action="store_true", help="print the record as JSON")
 
     command = add("predict", predict, "score a CSV file with a registered model")
-    command.add_argument("--input", type=Path, required=True, help="CSV file with feature columns")
+    command.add_argument(
+        "--input", type=Path, help="CSV file with feature columns (default: paths.raw_data)"
+    )
     command.add_argument("--output", type=Path, help="CSV file to write (default: stdout)")
     command.add_argument("--model", default="champion", help="alias, version or URI")
     command = add("report", report, "write the pull-request report and post it from CI")

@@ -8,6 +8,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from {{ cookiecutter.package_name }}.errors import ConfigError
+from {{ cookiecutter.package_name }}.model import TrainParams
 
 PARAMS_FILE = Path("params.yaml")
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
@@ -43,12 +44,6 @@ class SplitParams(FrozenModel):
     seed: int
 
 
-class TrainParams(FrozenModel):
-    C: float = Field(gt=0)
-    max_iter: int = Field(ge=1)
-    class_weight: Literal["balanced"] | None = None
-
-
 class EvaluateParams(FrozenModel):
     decision_threshold: float = Field(gt=0, lt=1)
 
@@ -69,6 +64,7 @@ class Params(FrozenModel):
     paths: Paths
     data: DataParams
     split: SplitParams
+    # The model's own settings are declared beside it, in model.py.
     train: TrainParams
     evaluate: EvaluateParams
     gate: GateParams

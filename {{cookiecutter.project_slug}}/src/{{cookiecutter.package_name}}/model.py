@@ -1,13 +1,30 @@
-"""The estimator. Swap in your own here; its hyperparameters live in params.yaml (train)."""
+"""The estimator and its hyperparameters. Swap in your own model here, with its settings in
+the `train` section of params.yaml: these two are yours, the template's plumbing calls them."""
 
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from typing import TYPE_CHECKING, Literal
 
-from {{ cookiecutter.package_name }}.config import TrainParams
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 
-def build_model(params: TrainParams, seed: int) -> Pipeline:
+class TrainParams(BaseModel):
+    """The `train` section of params.yaml."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    C: float = Field(gt=0)
+    max_iter: int = Field(ge=1)
+    class_weight: Literal["balanced"] | None = None
+
+
+def build_model(params: TrainParams, seed: int) -> "Pipeline":
+    # scikit-learn loads here rather than on import, so reading params.yaml stays fast.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
     return Pipeline(
         [
             ("scale", StandardScaler()),
