@@ -119,13 +119,12 @@ def predict(args: argparse.Namespace) -> None:
     import mlflow.sklearn
     import pandas as pd
 
-    from {{ cookiecutter.package_name }} import registry, tracking
+    from {{ cookiecutter.package_name }} import registry
     from {{ cookiecutter.package_name }}.pipeline.validate import read_csv_for_validation
     from {{ cookiecutter.package_name }}.predict import check_features, predict_frame
 
-    params = load_params()
-    client = tracking.connect()
-    version = registry.resolve(client, params.mlflow.model_name, args.model)
+    params, client, name = registry_session()
+    version = registry.resolve(client, name, args.model)
     model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
     source = args.input or params.paths.raw_data
     features = check_features(read_csv_for_validation(source), str(source))
