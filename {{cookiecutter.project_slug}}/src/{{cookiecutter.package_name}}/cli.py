@@ -9,6 +9,9 @@ from pathlib import Path
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.errors import ProjectError
 
+# Distinct from 1 (an error) and 2 (a usage error), so CI can tell "retrain" from "broken".
+DRIFT_EXIT_STATUS = 3
+
 
 def init_tracking(args: argparse.Namespace) -> None:
     from {{ cookiecutter.package_name }} import tracking
@@ -127,6 +130,32 @@ def predict(args: argparse.Namespace) -> None:
     pd.concat([predictions, features], axis=1).to_csv(output, index=False)
 
 
+def drift(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.drift.check import check_batch
+
+    params = load_params()
+    result = check_batch(params, args.batch)
+    print(result.summary())
+    print(f"result: {params.paths.drift_result}  report: {params.paths.drift_report}")
+    return DRIFT_EXIT_STATUS if result.drift else 0
+
+
+def make_batch(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }}.data import write_table
+    from {{ cookiecutter.package_name }}.drift.batch import read_batch, shift_features
+    from {{ cookiecutter.package_name }}.schema import feature_specs
+
+    specs = feature_specs()
+    source = args.input or load_params().paths.raw_data
+    features = args.features or [name for name, spec in specs.items() if not spec.categorical]
+    batch = shift_features(read_batch(source), features, args.shift, specs)
+    write_table(batch, args.output)
+    change = f"{', '.join(features)} shifted by {args.shift} standard deviations"
+    print(
+        f"wrote {len(batch)} rows of {source} to {args.output}: {change if args.shift else 'as is'}"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.package_name }}", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -140,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     for stage, help in [
         ("validate", "check the raw data against the schema"),
         ("prepare", "split the raw data into train and test sets"),
+        ("profile", "describe the training split: the reference for drift checks"),
         ("train", "fit the model and log it to MLflow"),
         ("evaluate", "score the model on the test set; write metrics and plots"),
     ]:
@@ -165,6 +195,28 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--input", type=Path, required=True, help="CSV file with feature columns")
     command.add_argument("--output", type=Path, help="CSV file to write (default: stdout)")
     command.add_argument("--model", default="champion", help="alias, version or URI")
+
+    command = add("drift", drift, "compare a batch with the training data; write reports/drift.*")
+    command.epilog = (
+        f"exit status: 0 no drift, {DRIFT_EXIT_STATUS} drift (retraining is due), 1 error"
+    )
+    command.add_argument(
+        "batch",
+        type=Path,
+        help="CSV file, or prediction log (JSON lines, each with an `inputs` object)",
+    )
+
+    command = add(
+        "make-batch", make_batch, "write a batch of data with shifted features (for demos)"
+    )
+    command.add_argument("--output", type=Path, required=True, help="CSV file to write")
+    command.add_argument("--input", type=Path, help="rows to start from (default: the raw data)")
+    command.add_argument(
+        "--shift", type=float, default=0.0, help="distance to move, in standard deviations"
+    )
+    command.add_argument(
+        "--features", nargs="+", metavar="NAME", help="features to shift (default: all numeric)"
+    )
     return parser
 
 
