@@ -50,14 +50,20 @@ for source in (params.paths.test_data, params.paths.raw_data):
 """
 
 
-def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+# nox points these at its own environment; the project must build and use its own .venv.
+SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
 
 
-def timed(command: list[str], cwd: Path) -> float:
+def run(command: list[str], project: Path) -> subprocess.CompletedProcess:
+    """Run a command in the project with its own environment first on PATH, as `make` does."""
+    env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
+    env["PATH"] = f"{project / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+
+
+def timed(command: list[str], project: Path) -> float:
     start = time.perf_counter()
-    result = run(command, cwd)
+    result = run(command, project)
     elapsed = time.perf_counter() - start
     if result.returncode not in (0, 3):
         sys.exit(f"{' '.join(command)} failed:\n{result.stderr}")
@@ -74,21 +80,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         project = Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=scratch))
         package = project.name.replace("-", "_")
-        python = str(project / ".venv" / "bin" / "python")
-        for command in (["make", "setup"], [str(project / ".venv/bin/dvc"), "repro", "profile"]):
+        for command in (["make", "setup"], ["dvc", "repro", "profile"]):
             result = run(command, project)
             if result.returncode != 0:
                 sys.exit(f"{' '.join(command)} failed:\n{result.stderr}")
 
         print("Detection (a feature counts when the check flags it):")
         detection = DETECTION.format(package=package, shifts=SHIFTS)
-        print(run([python, "-c", detection], project).stdout, end="")
+        print(run(["python", "-c", detection], project).stdout, end="")
 
         print("Time of `drift` end to end (median of runs; the sample repeated to size):")
         raw = project / "data/raw/breast_cancer.csv"
         for rows in BATCH_ROWS:
             batch = repeated_rows(raw, rows, Path(scratch) / f"batch-{rows}.csv")
-            command = [python, "-m", package, "drift", str(batch)]
+            command = ["python", "-m", package, "drift", str(batch)]
             times = [timed(command, project) for _ in range(REPEATS)]
             print(
                 f"  {rows:7} rows: {statistics.median(times):5.2f} s "
