@@ -26,6 +26,7 @@ def test_make_help_lists_the_task_vocabulary(project):
         "rollback",
         "lineage",
         "predict",
+        "drift",
         "test",
         "lint",
     } <= listed
@@ -40,6 +41,7 @@ def test_setup_repro_register_promote_predict(project):
     predictions = (project / "predictions.csv").read_text().splitlines()
     assert predictions[0].startswith("model_version,probability,prediction,mean_radius")
     assert len(predictions) == 1 + 569
+    assert "no drift" in make(project, "drift", "BATCH=data/processed/test.csv")
 
 
 def test_a_second_repro_has_nothing_to_do(project):

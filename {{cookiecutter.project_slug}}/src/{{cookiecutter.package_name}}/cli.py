@@ -13,6 +13,9 @@ from {{ cookiecutter.package_name }}.errors import ProjectError
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
+# Distinct from 1 (an error) and 2 (a usage error), so CI can tell "retrain" from "broken".
+DRIFT_EXIT_STATUS = 3
+
 
 def init_tracking(args: argparse.Namespace) -> None:
     from {{ cookiecutter.package_name }} import tracking
@@ -147,6 +150,31 @@ def report(args: argparse.Namespace) -> None:
     posted = post_report(markdown, os.environ)
     print(f"report posted to {posted}" if posted else "not in a pull request: report not posted")
 
+def drift(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.drift.check import check_batch
+
+    params = load_params()
+    result = check_batch(params, args.batch or params.paths.raw_data)
+    print(result.summary())
+    print(f"result: {params.paths.drift_result}  report: {params.paths.drift_report}")
+    return DRIFT_EXIT_STATUS if result.drift else 0
+
+
+def make_batch(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }}.data import write_table
+    from {{ cookiecutter.package_name }}.drift.batch import read_batch, shift_features
+    from {{ cookiecutter.package_name }}.schema import feature_specs
+
+    specs = feature_specs()
+    source = args.input or load_params().paths.raw_data
+    features = args.features or [name for name, spec in specs.items() if not spec.categorical]
+    batch = shift_features(read_batch(source), features, args.shift, specs)
+    write_table(batch, args.output)
+    change = f"{', '.join(features)} shifted by {args.shift} standard deviations"
+    print(
+        f"wrote {len(batch)} rows of {source} to {args.output}: {change if args.shift else 'as is'}"
+    )
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.package_name }}", description=__doc__)
@@ -161,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     for stage, help in [
         ("validate", "check the raw data against the schema"),
         ("prepare", "split the raw data into train and test sets"),
+        ("profile", "describe the training split: the reference for drift checks"),
         ("train", "fit the model and log it to MLflow"),
         ("evaluate", "score the model on the test set; write metrics and plots"),
     ]:
@@ -190,6 +219,31 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--model", default="champion", help="alias, version or URI")
     command = add("report", report, "write the pull-request report and post it from CI")
     command.add_argument("--base", default="main", help="branch to compare with")
+
+
+    command = add("drift", drift, "compare a batch with the training data; write reports/drift.*")
+    command.epilog = (
+        f"exit status: 0 no drift, {DRIFT_EXIT_STATUS} drift (retraining is due), 1 error"
+    )
+    command.add_argument(
+        "batch",
+        type=Path,
+        nargs="?",
+        help="CSV file, or prediction log (JSON lines, each with an `inputs` object); "
+        "default: the raw data",
+    )
+
+    command = add(
+        "make-batch", make_batch, "write a batch of data with shifted features (for demos)"
+    )
+    command.add_argument("--output", type=Path, required=True, help="CSV file to write")
+    command.add_argument("--input", type=Path, help="rows to start from (default: the raw data)")
+    command.add_argument(
+        "--shift", type=float, default=0.0, help="distance to move, in standard deviations"
+    )
+    command.add_argument(
+        "--features", nargs="+", metavar="NAME", help="features to shift (default: all numeric)"
+    )
     return parser
 
 

@@ -33,6 +33,9 @@ class Paths(FrozenModel):
     gate_decision: Path
     gate_summary: Path
     ci_report: Path
+    reference_profile: Path
+    drift_result: Path
+    drift_report: Path
 
 
 class DataParams(FrozenModel):
@@ -55,6 +58,15 @@ class GateParams(FrozenModel):
     max_secondary_drop: dict[Metric, float] = Field(default_factory=dict)
 
 
+class DriftParams(FrozenModel):
+    reference_sample_size: int = Field(ge=1)
+    p_value: float = Field(gt=0, lt=1)
+    min_ks_statistic: float = Field(ge=0, le=1)
+    min_cramers_v: float = Field(ge=0, le=1)
+    max_drifted_features: int = Field(ge=0)
+    min_batch_rows: int = Field(ge=2)
+
+
 class MlflowParams(FrozenModel):
     experiment: str = Field(min_length=1)
     model_name: str = Field(min_length=1)
@@ -68,6 +80,7 @@ class Params(FrozenModel):
     train: TrainParams
     evaluate: EvaluateParams
     gate: GateParams
+    drift: DriftParams
     mlflow: MlflowParams
 
 

@@ -1,19 +1,15 @@
 """Score rows with a model, after checking them against the feature schema."""
 
 import pandas as pd
-import pandera.errors
 
-from {{ cookiecutter.package_name }}.errors import DataValidationError
+from {{ cookiecutter.package_name }}.pipeline.validate import check_schema
 from {{ cookiecutter.package_name }}.schema import FEATURE_SCHEMA, FEATURES, TARGET
 
 
 def check_features(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """Return the feature columns in model order, or raise an error naming what is wrong."""
-    try:
-        validated = FEATURE_SCHEMA.validate(frame.drop(columns=[TARGET], errors="ignore"))
-    except pandera.errors.SchemaError as error:
-        raise DataValidationError(f"{source}: {error}") from None
-    return validated[list(FEATURES)]
+    features = frame.drop(columns=[TARGET], errors="ignore")
+    return check_schema(features, source, FEATURE_SCHEMA)[list(FEATURES)]
 
 
 def predict_frame(model, features: pd.DataFrame, decision_threshold: float) -> pd.DataFrame:

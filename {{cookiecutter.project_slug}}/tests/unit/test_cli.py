@@ -1,13 +1,19 @@
+import json
+import shutil
+
 import pytest
 
 from {{ cookiecutter.package_name }} import cli
+from {{ cookiecutter.package_name }}.config import PARAMS_FILE, load_params
+from {{ cookiecutter.package_name }}.drift.profile import build_profile, save_profile
+from tests.unit.drift.normal_rows import draw
 
 
 def test_every_step_has_a_command():
     commands = cli.build_parser()._subparsers._group_actions[0].choices
     assert set(commands) >= {
-        "init-tracking", "validate", "prepare", "train", "evaluate",
-        "register", "gate", "promote", "rollback", "lineage", "predict",
+        "init-tracking", "validate", "prepare", "profile", "train", "evaluate",
+        "register", "gate", "promote", "rollback", "lineage", "predict", "drift", "make-batch",
     }  # fmt: skip
 
 
@@ -34,3 +40,39 @@ def test_an_unknown_command_is_a_usage_error(capsys):
         cli.main(["deploy-everything"])
     assert exit_.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.fixture
+def drift_workspace(tmp_path, monkeypatch):
+    """A directory with the project's params, a reference profile and a batch like it."""
+    shutil.copy(PARAMS_FILE, tmp_path / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+    paths = load_params().paths
+    save_profile(build_profile(draw(500, seed=1), "train.csv", 5000, 0), paths.reference_profile)
+    draw(300, seed=2).to_csv("batch.csv", index=False)
+    return paths
+
+
+def test_the_drift_exit_status_tells_ci_whether_to_retrain(drift_workspace, capsys):
+    assert cli.main(["drift", "batch.csv"]) == 0
+    assert capsys.readouterr().out.startswith("no drift: 0 of 30 features drifted")
+    assert json.loads(drift_workspace.drift_result.read_text())["drift"] is False
+
+    command = ["make-batch", "--input", "batch.csv", "--output", "shifted.csv", "--shift", "1"]
+    assert cli.main([*command, "--features", "mean_radius"]) == 0
+    assert cli.main(["drift", "shifted.csv"]) == cli.DRIFT_EXIT_STATUS == 3
+    assert "drift in 1 of 30 features (mean_radius)" in capsys.readouterr().out
+    assert json.loads(drift_workspace.drift_result.read_text())["drifted_features"] == [
+        "mean_radius"
+    ]
+    assert 'id="mean_radius"' in drift_workspace.drift_report.read_text()
+
+
+def test_a_failed_drift_check_is_an_error_and_leaves_no_verdict(drift_workspace, capsys):
+    assert cli.main(["drift", "batch.csv"]) == 0
+    assert cli.main(["drift", "absent.csv"]) == 1
+    assert capsys.readouterr().err == (
+        "error: absent.csv: file not found (is the data checked out? try `dvc pull`)\n"
+    )
+    assert not drift_workspace.drift_result.exists()
+    assert not drift_workspace.drift_report.exists()

@@ -39,6 +39,12 @@ def test_an_out_of_range_value_is_rejected(tmp_path):
         load_params(path)
 
 
+def test_drift_thresholds_are_checked(tmp_path):
+    path = write_params(tmp_path, lambda params: params["drift"].update(p_value=5))
+    with pytest.raises(ConfigError, match=r"drift\.p_value: Input should be less than 1"):
+        load_params(path)
+
+
 def test_a_missing_file_says_where_to_run_from(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         load_params(tmp_path / "params.yaml")

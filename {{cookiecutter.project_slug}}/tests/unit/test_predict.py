@@ -12,8 +12,15 @@ def test_features_come_back_in_model_order_without_the_target(valid_frame):
 
 
 def test_a_missing_feature_is_named(valid_frame):
-    with pytest.raises(DataValidationError, match=r"request: .*mean_radius"):
+    with pytest.raises(DataValidationError, match=r"(?s)^request: .*missing\): 'mean_radius'"):
         check_features(valid_frame.drop(columns=["mean_radius"]), "request")
+
+
+def test_a_value_of_the_wrong_type_is_named_with_its_line(valid_frame):
+    valid_frame["mean_area"] = valid_frame["mean_area"].astype(object)
+    valid_frame.loc[2, "mean_area"] = "large"
+    with pytest.raises(DataValidationError, match=r"column 'mean_area' failed .*line 4: 'large'"):
+        check_features(valid_frame, "request")
 
 
 def test_predictions_follow_the_decision_threshold(valid_frame):

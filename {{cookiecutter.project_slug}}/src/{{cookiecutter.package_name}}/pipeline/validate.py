@@ -1,16 +1,32 @@
 """Stage validate: check the raw data against the schema before anything uses it."""
 
+import csv
 import json
 from pathlib import Path
 
 import pandas as pd
 import pandera.errors
+import pandera.pandas as pa
 
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.schema import TRAINING_SCHEMA
 
 MAX_REPORTED_CASES = 5
+# Row numbers as a spreadsheet shows a CSV file: the header is line 1.
+CSV_FIRST_ROW_LINE = 2
+# Enough of the file's end to hold its last line.
+_TAIL_BYTES = 1 << 16
+_SNIFFED_BYTES = 8192
+# pandera's check names, glossed for people who never read its documentation.
+_GLOSSES = {
+    "column_in_dataframe": "columns missing",
+    "column_in_schema": "columns the schema does not list",
+    "coerce_dtype": "values of the wrong type",
+    "not_nullable": "empty cells",
+    "multiple_fields_uniqueness": "rows whose features repeat an earlier row",
+}
+_DUPLICATES = "multiple_fields_uniqueness"
 
 
 def read_csv_for_validation(path: Path) -> pd.DataFrame:
@@ -21,8 +37,14 @@ def read_csv_for_validation(path: Path) -> pd.DataFrame:
         )
     if path.stat().st_size == 0:
         raise DataValidationError(f"{path}: the file is empty")
+    with path.open("rb") as stream:
+        # Text never holds a NUL byte; spreadsheets, archives and images almost always do.
+        if b"\0" in stream.read(_SNIFFED_BYTES):
+            raise DataValidationError(
+                f"{path}: not a text CSV file (it holds binary data); export the data as CSV"
+            )
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path)
     except pd.errors.EmptyDataError:
         raise DataValidationError(f"{path}: no columns found; is this a CSV file?") from None
     except pd.errors.ParserError as error:
@@ -31,44 +53,106 @@ def read_csv_for_validation(path: Path) -> pd.DataFrame:
         raise DataValidationError(
             f"{path}: not a text CSV file (cannot decode it as UTF-8)"
         ) from None
+    _check_last_line_is_complete(path, frame)
+    return frame
+
+
+def _check_last_line_is_complete(path: Path, frame: pd.DataFrame) -> None:
+    # pandas pads a short last line with empty cells; say what that most likely means.
+    with path.open("rb") as stream:
+        stream.seek(max(0, path.stat().st_size - _TAIL_BYTES))
+        last_line = stream.read().rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+    fields = len(next(csv.reader([last_line.decode(errors="replace")]), []))
+    if fields < len(frame.columns):
+        raise DataValidationError(
+            f"{path}: line {len(frame) + CSV_FIRST_ROW_LINE - 1}, the last, has {fields} of the "
+            f"{len(frame.columns)} fields in the header: the file looks truncated; "
+            "copy or export it again (for tracked data: `dvc checkout`)"
+        )
 
 
 def validate_frame(frame: pd.DataFrame, source: Path, min_rows: int) -> pd.DataFrame:
-    """Return the frame coerced to the schema, or raise one error listing every failed check."""
+    """Return the training data coerced to the schema, or raise one error listing every fault."""
     if len(frame) < min_rows:
         raise DataValidationError(
             f"{source}: {len(frame)} rows, fewer than the {min_rows} that params.yaml "
             "(data.min_rows) requires"
         )
+    return check_schema(frame, source, TRAINING_SCHEMA)
+
+
+def check_schema(
+    frame: pd.DataFrame,
+    source: Path | str,
+    schema: pa.DataFrameSchema,
+    first_row_line: int = CSV_FIRST_ROW_LINE,
+) -> pd.DataFrame:
+    """Return the frame coerced to the schema, or raise one error listing every failed check.
+
+    `first_row_line` is the line of the file that holds the frame's row 0, for the message.
+    """
+    if not set(frame.columns) & set(schema.columns):
+        header = ",".join(str(column) for column in frame.columns)
+        raise DataValidationError(
+            f"{source}: none of the schema's columns is in the header ({header[:80]!r}); "
+            "is this the right file, and a CSV file with a header line?"
+        )
     try:
-        return TRAINING_SCHEMA.validate(frame, lazy=True)
+        return schema.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as errors:
-        raise DataValidationError(describe_failures(errors.failure_cases, source)) from None
+        raise DataValidationError(
+            describe_failures(errors.failure_cases, source, first_row_line)
+        ) from None
 
 
-def describe_failures(failure_cases: pd.DataFrame, source: Path) -> str:
+def describe_failures(
+    failure_cases: pd.DataFrame, source: Path | str, first_row_line: int = CSV_FIRST_ROW_LINE
+) -> str:
     lines = [f"{source}: the data does not match the schema"]
-    for (column, check), cases in failure_cases.groupby(
+    for (column, check), cases in _distinct_problems(failure_cases).groupby(
         ["column", "check"], dropna=False, sort=False
     ):
         where = "the table" if pd.isna(column) else f"column {column!r}"
+        gloss = next((text for name, text in _GLOSSES.items() if check.startswith(name)), None)
+        failed = f"{check} ({gloss})" if gloss else check
         examples = ", ".join(
-            _describe_case(row) for row in cases.head(MAX_REPORTED_CASES).itertuples()
+            _describe_case(case, first_row_line)
+            for case in cases.head(MAX_REPORTED_CASES).itertuples()
         )
         more = (
             f" (and {len(cases) - MAX_REPORTED_CASES} more)"
             if len(cases) > MAX_REPORTED_CASES
             else ""
         )
-        lines.append(f"  - {where} failed {check}: {examples}{more}")
+        lines.append(f"  - {where} failed {failed}: {examples}{more}")
+    lines.append(
+        "Fix the data; if the data is right and the schema is out of date, "
+        "change src/{{ cookiecutter.package_name }}/schema.py."
+    )
     return "\n".join(lines)
 
 
-def _describe_case(case) -> str:
+def _distinct_problems(failure_cases: pd.DataFrame) -> pd.DataFrame:
+    # A value of the wrong type also fails the column's dtype and range checks; only the
+    # first of these says what is wrong.
+    wrong_type = failure_cases["check"].str.startswith("coerce_dtype")
+    untyped_columns = set(failure_cases.loc[wrong_type, "column"])
+    consequence = failure_cases["column"].isin(untyped_columns) & ~wrong_type
+    # pandera reports a repeated row once per column; it is one problem of the table.
+    duplicate = failure_cases["check"] == _DUPLICATES
+    repeated_rows = (
+        failure_cases[duplicate]
+        .drop_duplicates("index")
+        .assign(column=float("nan"), failure_case=None)
+    )
+    return pd.concat([failure_cases[~consequence & ~duplicate], repeated_rows])
+
+
+def _describe_case(case, first_row_line: int) -> str:
     if pd.isna(case.index):
         return repr(case.failure_case)
-    # Row numbers as a spreadsheet shows them: the header is line 1.
-    return f"line {int(case.index) + 2}: {case.failure_case!r}"
+    line = f"line {int(case.index) + first_row_line}"
+    return line if case.failure_case is None else f"{line}: {case.failure_case!r}"
 
 
 def run(params: Params) -> dict:

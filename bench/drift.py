@@ -1,0 +1,105 @@
+"""Measure the drift check on a baked project: what it detects, and how long it takes.
+
+Run with `nox --session bench -- drift`. Figures go to stdout; nothing is asserted.
+
+Detection: each feature alone is shifted by a number of its standard deviations, in the
+held-out split (114 rows, never trained on) and in the whole sample (569 rows), and the share
+of features the check flags is printed; with no shift, that share is the false-alarm rate.
+Time: the `drift` command, end to end, on batches of growing size.
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+SHIFTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+BATCH_ROWS = (569, 10_000, 100_000)
+REPEATS = 3
+
+# Runs inside the baked project, with its own interpreter and package.
+DETECTION = """
+import sys
+from pathlib import Path
+from {package}.config import load_params
+from {package}.drift.batch import read_batch, shift_features
+from {package}.drift.compare import compare
+from {package}.drift.profile import load_profile
+from {package}.schema import FEATURES, feature_specs
+
+params = load_params()
+profile = load_profile(params.paths.reference_profile)
+specs = feature_specs()
+for source in (params.paths.test_data, params.paths.raw_data):
+    batch = read_batch(source)
+    for shift in {shifts}:
+        flagged = [
+            name in compare(
+                profile, shift_features(batch, [name], shift, specs), str(source), params.drift
+            ).drifted_features
+            for name in FEATURES
+        ]
+        print(f"{{str(source):28}} {{len(batch):4}} rows  shift {{shift:4}} sd:  "
+              f"{{sum(flagged):2}} of {{len(FEATURES)}} features flagged")
+"""
+
+
+# nox points these at its own environment; the project must build and use its own .venv.
+SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
+
+
+def run(command: list[str], project: Path) -> subprocess.CompletedProcess:
+    """Run a command in the project with its own environment first on PATH, as `make` does."""
+    env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
+    env["PATH"] = f"{project / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+
+
+def timed(command: list[str], project: Path) -> float:
+    start = time.perf_counter()
+    result = run(command, project)
+    elapsed = time.perf_counter() - start
+    if result.returncode not in (0, 3):
+        sys.exit(f"{' '.join(command)} failed:\n{result.stderr}")
+    return elapsed
+
+
+def repeated_rows(raw: Path, rows: int, destination: Path) -> Path:
+    header, *lines = raw.read_text().splitlines(keepends=True)
+    destination.write_text(header + "".join(lines[index % len(lines)] for index in range(rows)))
+    return destination
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        project = Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=scratch))
+        package = project.name.replace("-", "_")
+        for command in (["make", "setup"], ["dvc", "repro", "profile"]):
+            result = run(command, project)
+            if result.returncode != 0:
+                sys.exit(f"{' '.join(command)} failed:\n{result.stderr}")
+
+        print("Detection (a feature counts when the check flags it):")
+        detection = DETECTION.format(package=package, shifts=SHIFTS)
+        print(run(["python", "-c", detection], project).stdout, end="")
+
+        print("Time of `drift` end to end (median of runs; the sample repeated to size):")
+        raw = project / "data/raw/breast_cancer.csv"
+        for rows in BATCH_ROWS:
+            batch = repeated_rows(raw, rows, Path(scratch) / f"batch-{rows}.csv")
+            command = ["python", "-m", package, "drift", str(batch)]
+            times = [timed(command, project) for _ in range(REPEATS)]
+            print(
+                f"  {rows:7} rows: {statistics.median(times):5.2f} s "
+                f"(min {min(times):.2f} s, max {max(times):.2f} s, {REPEATS} runs)"
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Run what CI runs: every make command of every CI job, in pipeline order, in a baked project.
+
+The providers run the same commands (test_ci.py proves it), so GitHub's workflows stand for all
+three. Each distinct command runs once; the embedded defaults stand in for secrets, and the
+local Docker engine for the registry and the environments.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from tests import ci_files
+from tests.baking import bake_into
+from tests.commands import make
+from tests.docker_engine import base_image, require_engine
+
+pytestmark = [pytest.mark.slow, pytest.mark.docker]
+
+# The order in which a change travels through the pipelines.
+PIPELINE_ORDER = [
+    "ci/lint",
+    "ci/unit",
+    "train/reproduce",
+    "train/register",
+    "train/promote",
+    "deploy/image",
+    "deploy/staging",
+    "deploy/production",
+    "drift/retrain-if-drifted",
+    "drift/promote",
+    "deploy/rollback",
+]
+
+
+def ordered_commands(project: Path) -> list[str]:
+    jobs = ci_files.github_jobs(project)
+    assert sorted(jobs) == sorted(PIPELINE_ORDER), "a CI job is missing from PIPELINE_ORDER"
+    commands = []
+    for job in PIPELINE_ORDER:
+        commands += [command for command in jobs[job] if command not in commands]
+    return commands
+
+
+def test_every_ci_command_passes_in_a_baked_project(tmp_path_factory):
+    require_engine()
+    base = base_image(tmp_path_factory.mktemp("base"))
+    project = bake_into(tmp_path_factory.mktemp("ci"), ci_provider="github")
+    local_engine = [f"BASE_IMAGE={base}", "DOCKER_BUILDKIT=0"]
+    for command in ordered_commands(project):
+        targets = command.removeprefix("make ").split()
+        make(project, *targets, *local_engine)
