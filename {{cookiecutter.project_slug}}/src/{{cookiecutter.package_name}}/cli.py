@@ -150,6 +150,7 @@ def report(args: argparse.Namespace) -> None:
     posted = post_report(markdown, os.environ)
     print(f"report posted to {posted}" if posted else "not in a pull request: report not posted")
 
+
 def drift(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.drift.check import check_batch
 
@@ -217,9 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command.add_argument("--output", type=Path, help="CSV file to write (default: stdout)")
     command.add_argument("--model", default="champion", help="alias, version or URI")
+
     command = add("report", report, "write the pull-request report and post it from CI")
     command.add_argument("--base", default="main", help="branch to compare with")
-
 
     command = add("drift", drift, "compare a batch with the training data; write reports/drift.*")
     command.epilog = (
