@@ -1,6 +1,8 @@
-"""Bake the template: where it lives, its defaults, and a function to generate a project."""
+"""Bake the template: where it lives, its defaults, and functions to generate and run a project."""
 
 import json
+import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,3 +22,19 @@ def bake_into(output_dir: Path, **answers: str) -> Path:
             str(TEMPLATE_ROOT), no_input=True, extra_context=answers, output_dir=str(output_dir)
         )
     )
+
+
+def run_make(project: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """Run the project's make with these targets and variables, as a person would."""
+    # The project's own Makefile decides which tools to use; the test's venv must not leak in.
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    return subprocess.run(
+        ["make", *arguments], cwd=project, capture_output=True, text=True, env=env
+    )
+
+
+def make(project: Path, *arguments: str) -> str:
+    """Run make; return its output, or fail the test with all of it."""
+    result = run_make(project, *arguments)
+    assert result.returncode == 0, f"make {' '.join(arguments)}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout

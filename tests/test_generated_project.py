@@ -1,13 +1,11 @@
 """Set up a baked project and run its own commands for real: make, dvc, nox."""
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.baking import bake_into
+from tests.baking import bake_into, make
 
 pytestmark = pytest.mark.slow
 
@@ -15,16 +13,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     return bake_into(tmp_path_factory.mktemp("e2e"))
-
-
-def make(project: Path, *targets: str) -> str:
-    # The project's own Makefile decides which tools to use; the test's venv must not leak in.
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
-    result = subprocess.run(
-        ["make", *targets], cwd=project, capture_output=True, text=True, env=env
-    )
-    assert result.returncode == 0, f"make {' '.join(targets)}:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 def test_make_help_lists_the_task_vocabulary(project):
