@@ -68,7 +68,7 @@ class RolloutReport:
         for pair in self.agreements:
             lines.append(
                 f"Version {pair.served_version} (served) and {pair.shadow_version} (shadow) "
-                f"agree on {pair.agreement_rate:.1%} of {pair.rows} rows in {pair.requests} "
+                f"agree on {pair.agreement_rate * 100:.1f}% of {pair.rows} rows in {pair.requests} "
                 f"requests; mean probability difference {pair.mean_probability_difference:.4f}."
             )
         return "\n".join(lines) + "\n"
