@@ -22,6 +22,9 @@ TEMPLATE_PROJECT = "{{cookiecutter.project_slug}}"
 # The generated project's Python is linted after baking, where it is valid Python.
 TEMPLATE_CODE = ["hooks", "tests", "bench", "noxfile.py"]
 DEMO_DIR = Path("build/demo")
+# What the uv backend sets to point uv and python at a session's venv; a baked project's own
+# Makefile must pick its environment instead.
+SESSION_VARIABLES = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON")
 SERVER_START_SECONDS = 120
 
 
@@ -77,7 +80,7 @@ def demo(session: nox.Session) -> None:
     DEMO_DIR.mkdir(parents=True)
     session.run("cookiecutter", "--no-input", "--output-dir", str(DEMO_DIR), ".")
     project = next(path for path in DEMO_DIR.iterdir() if (path / "dvc.yaml").exists())
-    env = {"VIRTUAL_ENV": None}
+    env = dict.fromkeys(SESSION_VARIABLES)
     with session.chdir(project):
         for target in ["setup", "repro", "register", "promote"]:
             session.run("make", target, external=True, env=env)
@@ -92,7 +95,7 @@ def predict_over_http(session: nox.Session, project: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
     session.log(f"make serve PORT={port}")
     # A session of its own, so that stopping make also stops the server it started.
     server = subprocess.Popen(

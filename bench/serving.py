@@ -26,6 +26,8 @@ from pathlib import Path
 from cookiecutter.main import cookiecutter
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+# What a nox session with the uv backend sets to point uv and python at its own venv.
+SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
 PACKAGE = "my_ml_project"
 ROUNDS = 3
 SECONDS_PER_RUN = 5
@@ -126,7 +128,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         project = Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=scratch_dir))
-        env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+        env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
         quiet(["make", "setup"], project, env)
         quiet(["make", "repro", "register", "promote"], project, env)
         venv_bin = project / ".venv" / "bin"

@@ -13,6 +13,8 @@ TEMPLATE_PROJECT = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
 DEFAULTS = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text())
 
 Bake = Callable[..., Path]
+# What a nox session with the uv backend sets to point uv and python at its own venv.
+SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
 
 
 def bake_into(output_dir: Path, **answers: str) -> Path:
@@ -26,8 +28,9 @@ def bake_into(output_dir: Path, **answers: str) -> Path:
 
 def run_make(project: Path, *arguments: str) -> subprocess.CompletedProcess:
     """Run the project's make with these targets and variables, as a person would."""
-    # The project's own Makefile decides which tools to use; the test's venv must not leak in.
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    # The project's own Makefile decides which tools to use and where its environment is; the
+    # test session's venv must not leak in.
+    env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
     return subprocess.run(
         ["make", *arguments], cwd=project, capture_output=True, text=True, env=env
     )

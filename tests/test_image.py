@@ -38,7 +38,6 @@ def image(project, tmp_path_factory) -> str:
         project, "image", f"BASE_IMAGE={base}", f"IMAGE={IMAGE}", f"TAG={TAG}",
         "DOCKER_BUILDKIT=0", "DOCKER_BUILD_FLAGS=--network host",
     )  # fmt: skip
-    docker("image", "prune", "--force")
     return f"{IMAGE}:{TAG}"
 
 
