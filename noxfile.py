@@ -1,6 +1,15 @@
 """Sessions for the template itself; each installs its tools from uv.lock."""
 
+import csv
+import json
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import nox
@@ -15,6 +24,10 @@ TEMPLATE_PROJECT = "{{cookiecutter.project_slug}}"
 # The generated project's Python is linted after baking, where it is valid Python.
 TEMPLATE_CODE = ["hooks", "tests", "bench", "noxfile.py"]
 DEMO_DIR = Path("build/demo")
+# What the uv backend sets to point uv and python at a session's venv; a baked project's own
+# Makefile must pick its environment instead.
+SESSION_VARIABLES = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON")
+SERVER_START_SECONDS = 120
 
 
 def sync(session: nox.Session, *groups: str) -> None:
@@ -50,24 +63,74 @@ def tests(session: nox.Session) -> None:
 def e2e(session: nox.Session) -> None:
     """Set up a baked project and run its pipeline, registry and own test sessions."""
     sync(session, "test")
-    session.run("pytest", *(session.posargs or ["-m", "slow"]))
+    session.run("pytest", *(session.posargs or ["-m", "slow and not docker"]))
+
+
+@nox.session
+def docker(session: nox.Session) -> None:
+    """Build the serving image with a real Docker engine and call the container (.ci/docker-engine
+    starts one)."""
+    sync(session, "test")
+    session.run("pytest", *(session.posargs or ["-m", "docker"]))
 
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Bake a project with the defaults, reproduce, register, promote and predict."""
+    """Bake a project with the defaults, reproduce, register, promote, predict, and serve."""
     sync(session, "bake")
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
     session.run("cookiecutter", "--no-input", "--output-dir", str(DEMO_DIR), TEMPLATE)
     project = next(path for path in DEMO_DIR.iterdir() if (path / "dvc.yaml").exists())
-    env = {"VIRTUAL_ENV": None}
+    env = dict.fromkeys(SESSION_VARIABLES)
     with session.chdir(project):
         for target in ["setup", "repro", "register", "promote"]:
             session.run("make", target, external=True, env=env)
         session.run("make", "predict", "OUTPUT=predictions.csv", external=True, env=env)
         session.run("head", "-n", "4", "predictions.csv", external=True)
+    predict_over_http(session, project)
     session.log(f"The demo project is in {project}")
+
+
+def predict_over_http(session: nox.Session, project: Path) -> None:
+    """Start the project's service on the champion, print one prediction over HTTP, stop it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
+    session.log(f"make serve PORT={port}")
+    # A session of its own, so that stopping make also stops the server it started.
+    server = subprocess.Popen(
+        ["make", "serve", f"PORT={port}"], cwd=project, env=env, start_new_session=True
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_ready(session, server, url)
+        with (project / "data/raw/breast_cancer.csv").open() as stream:
+            row = next(csv.DictReader(stream))
+        body = {name: float(value) for name, value in row.items() if name != "malignant"}
+        request = urllib.request.Request(
+            f"{url}/predict", json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            session.log(f"POST {url}/predict with the first row of the data answered:")
+            print(answer.read().decode(), flush=True)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def wait_until_ready(session: nox.Session, server: subprocess.Popen, url: str) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            session.error(f"make serve exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/ready", timeout=5):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.5)
+    session.error(f"the service did not become ready within {SERVER_START_SECONDS} s")
 
 
 @nox.session

@@ -14,11 +14,13 @@ from pathlib import Path
 from cookiecutter.main import cookiecutter
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+# What a nox session with the uv backend sets to point uv and python at its own venv.
+SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
 NO_OP_REPEATS = 5
 
 
 def timed(command: list[str], cwd: Path) -> float:
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
     start = time.perf_counter()
     subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
     return time.perf_counter() - start

@@ -5,7 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-SESSION_ENVIRONMENT = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
+# What a nox session with the uv backend sets to point uv and python at its own venv.
+SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
 
 
 def git(repo: Path, *args: str) -> str:
@@ -14,14 +15,20 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-def make(project: Path, *targets: str) -> str:
-    # The project's own Makefile decides which tools to use and where its .venv is; the test
-    # session's environment (which nox also names to uv) must not leak in.
-    env = {key: value for key, value in os.environ.items() if key not in SESSION_ENVIRONMENT}
-    result = subprocess.run(
-        ["make", *targets], cwd=project, capture_output=True, text=True, env=env
+def run_make(project: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """Run the project's make with these targets and variables, as a person would."""
+    # The project's own Makefile decides which tools to use and where its environment is; the
+    # test session's venv must not leak in.
+    env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
+    return subprocess.run(
+        ["make", *arguments], cwd=project, capture_output=True, text=True, env=env
     )
-    assert result.returncode == 0, f"make {' '.join(targets)}:\n{result.stdout}\n{result.stderr}"
+
+
+def make(project: Path, *arguments: str) -> str:
+    """Run make; return its output, or fail the test with all of it."""
+    result = run_make(project, *arguments)
+    assert result.returncode == 0, f"make {' '.join(arguments)}:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
 

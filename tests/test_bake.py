@@ -99,9 +99,11 @@ def test_no_template_syntax_is_left(baked):
     assert leftovers == []
 
 
-def test_the_python_version_reaches_the_environment(baked):
+def test_the_python_version_reaches_the_environment_and_the_image(baked):
     version = baked.answers.get("python_version", DEFAULTS["python_version"])
     assert (baked.project / ".python-version").read_text().strip() == version
+    dockerfile = (baked.project / "Dockerfile").read_text()
+    assert f"ARG BASE_IMAGE=python:{version}-slim-bookworm\n" in dockerfile
 
 
 def test_the_repository_is_committed_with_data_under_dvc(baked):
@@ -142,3 +144,10 @@ def test_ruff_is_clean(baked):
     for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
         result = subprocess.run(command, cwd=project, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_dockerfile_passes_hadolint(baked):
+    result = subprocess.run(
+        ["hadolint", "Dockerfile"], cwd=baked.project, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -176,6 +177,78 @@ def make_batch(args: argparse.Namespace) -> None:
         f"wrote {len(batch)} rows of {source} to {args.output}: {change if args.shift else 'as is'}"
     )
 
+def serve(args: argparse.Namespace) -> None:
+    import logging
+
+    import uvicorn
+
+    from {{ cookiecutter.package_name }}.serving.app import create_app
+    from {{ cookiecutter.package_name }}.serving.settings import settings_from_environ
+
+    settings = settings_from_environ(
+        os.environ, lambda: f"models:/{load_params().mlflow.model_name}@champion"
+    )
+    server: uvicorn.Server | None = None
+
+    def stop() -> None:
+        if server is not None:
+            server.should_exit = True
+
+    app = create_app(settings, on_load_failure=stop)
+    # One worker: the models are loaded once, and metrics and the log live in one process.
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, workers=1, access_log=False, log_level="info"
+    )
+    # The package's own messages (loading, failures) go where uvicorn's go, in its format.
+    package_logger = logging.getLogger("{{ cookiecutter.package_name }}")
+    package_logger.setLevel(logging.INFO)
+    package_logger.handlers = logging.getLogger("uvicorn").handlers
+    package_logger.propagate = False
+    server = uvicorn.Server(config)
+    server.run()
+    if app.state.service.failure is not None:
+        raise ProjectError(f"could not load the model: {app.state.service.failure}")
+
+
+def export(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }}.serving.export import export_reference
+
+    version = export_reference(args.model, args.output)
+    print(f"exported {version.name} version {version.version} to {args.output}")
+
+
+def build_args(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }}.serving.export import LINEAGE_FILE
+
+    lineage_file = args.export / LINEAGE_FILE
+    if not lineage_file.exists():
+        raise ProjectError(f"{lineage_file}: not found; run `make export` first")
+    record = json.loads(lineage_file.read_text())
+    labels = {
+        "MODEL_NAME": record["model_name"],
+        "MODEL_VERSION": record["version"],
+        "MODEL_RUN_ID": record["run_id"] or "unknown",
+        "GIT_COMMIT": record["tags"].get("git_commit", "unknown"),
+    }
+    print(" ".join(f"--build-arg {key}={value}" for key, value in labels.items()))
+
+
+def rollout_report(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }}.serving.report import build_report
+
+    report = build_report(args.log)
+    print(report.to_json() if args.json else report.to_markdown(), end="")
+
+
+def default_port() -> int:
+    return int(os.environ.get("PORT") or 8000)
+
+
+def default_prediction_log() -> Path:
+    from {{ cookiecutter.package_name }}.serving.settings import DEFAULT_PREDICTION_LOG
+
+    return Path(os.environ.get("SERVING_PREDICTION_LOG") or DEFAULT_PREDICTION_LOG)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.package_name }}", description=__doc__)
@@ -245,6 +318,25 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument(
         "--features", nargs="+", metavar="NAME", help="features to shift (default: all numeric)"
     )
+
+    command = add("serve", serve, "serve the champion over HTTP (settings: SERVING_* variables)")
+    command.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    command.add_argument(
+        "--port", type=int, default=default_port(), help="port (default: $PORT or 8000)"
+    )
+
+    command = add("export", export, "export a registered model to a directory for an image")
+    command.add_argument("--model", default="champion", help="alias, version or URI")
+    command.add_argument("--output", type=Path, required=True, help="directory to write")
+
+    command = add("build-args", build_args, "print docker build arguments labelling an export")
+    command.add_argument("export", type=Path, help="directory written by `export`")
+
+    command = add("rollout-report", rollout_report, "compare model versions in a prediction log")
+    command.add_argument(
+        "--log", type=Path, default=default_prediction_log(), help="the prediction log"
+    )
+    command.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
 
 

@@ -1,0 +1,223 @@
+"""Serve one registered model with the project's service and with `mlflow models serve`.
+
+Both run with one worker on this machine, in one run, loaded by wrk from a second process on
+127.0.0.1: requests/s and p50/p99 latency for 1-row and 100-row requests, rounds interleaved so
+that both servers see the same machine. In-process scoring times are the floor.
+
+Run with `nox --session bench -- serving`; needs wrk (`apt-get install wrk`). Figures go to
+stdout; nothing is asserted.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+# What a nox session with the uv backend sets to point uv and python at its own venv.
+SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
+PACKAGE = "my_ml_project"
+ROUNDS = 3
+SECONDS_PER_RUN = 5
+# (label, rows per request, connections)
+CASES = [
+    ("1 row, 1 connection", 1, 1),
+    ("1 row, 8 connections", 1, 8),
+    ("100 rows, 1 conn", 100, 1),
+]
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local file = io.open(os.getenv("BODY_FILE"), "r")
+wrk.body = file:read("*a")
+file:close()
+"""
+FLOOR_SCRIPT = """
+import json, statistics, sys, time
+import pandas as pd
+from {package}.schema import FEATURES
+from {package}.serving.served_model import load_export
+
+model = load_export(__import__("pathlib").Path(sys.argv[1]), "export")
+frame = pd.read_csv("data/raw/breast_cancer.csv")[list(FEATURES)]
+
+def median_us(call, repeats=2000):
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6
+
+figures = {{}}
+for rows in (1, 100):
+    part = frame.head(rows)
+    tuples = list(part.itertuples(index=False, name=None))
+    figures[f"served model predict, {{rows}} rows"] = median_us(lambda: model.predict(tuples))
+    figures[f"sklearn predict_proba on a DataFrame, {{rows}} rows"] = median_us(
+        lambda: model.estimator.predict_proba(part)
+    )
+print(json.dumps(figures))
+"""
+
+
+def quiet(command: list[str], cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, server: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"the server for {url} exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.5)
+    sys.exit(f"{url} was not ready within {timeout} s")
+
+
+def to_ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def load(url: str, body: Path, connections: int, script: Path) -> dict[str, float]:
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{SECONDS_PER_RUN}s", "--latency", "-s",
+         str(script), url],
+        env={**os.environ, "BODY_FILE": str(body)},
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        sys.exit(f"{url} answered {errors.group(1)} requests with errors:\n{output}")
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": to_ms(re.search(r"50%\s+(\S+)", output).group(1)),
+        "p99": to_ms(re.search(r"99%\s+(\S+)", output).group(1)),
+    }
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as scratch_dir:
+        scratch = Path(scratch_dir)
+        project = Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=scratch_dir))
+        env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
+        quiet(["make", "setup"], project, env)
+        quiet(["make", "repro", "register", "promote"], project, env)
+        venv_bin = project / ".venv" / "bin"
+        env["PATH"] = f"{venv_bin}{os.pathsep}{env['PATH']}"
+        model_name = json.loads(
+            quiet(["python", "-m", PACKAGE, "lineage", "--json"], project, env)
+        )["model_name"]
+        export = scratch / "export"
+        quiet(["python", "-m", PACKAGE, "export", "--output", str(export)], project, env)
+
+        frame_rows = json.loads(
+            quiet(
+                ["python", "-c", "import pandas as pd; from my_ml_project.schema import FEATURES;"
+                 "print(pd.read_csv('data/raw/breast_cancer.csv')[list(FEATURES)].head(100)"
+                 ".to_json(orient='split', index=False))"],
+                project, env,
+            )
+        )  # fmt: skip
+        bodies = {}
+        for rows in (1, 100):
+            data = frame_rows["data"][:rows]
+            records = [dict(zip(frame_rows["columns"], row, strict=True)) for row in data]
+            ours = scratch / f"ours-{rows}.json"
+            ours.write_text(json.dumps(records[0] if rows == 1 else records))
+            theirs = scratch / f"mlflow-{rows}.json"
+            theirs.write_text(
+                json.dumps({"dataframe_split": {"columns": frame_rows["columns"], "data": data}})
+            )
+            bodies[rows] = {"this service": ours, "mlflow models serve": theirs}
+        script = scratch / "post.lua"
+        script.write_text(WRK_SCRIPT)
+
+        ports = {"this service": free_port(), "mlflow models serve": free_port()}
+        commands = {
+            "this service": ["python", "-m", PACKAGE, "serve", "--port",
+                             str(ports["this service"])],
+            "mlflow models serve": ["mlflow", "models", "serve", "-m",
+                                    f"models:/{model_name}@champion", "--env-manager", "local",
+                                    "--workers", "1", "-h", "127.0.0.1", "-p",
+                                    str(ports["mlflow models serve"])],
+        }  # fmt: skip
+        server_env = {**env, "SERVING_PREDICTION_LOG": str(scratch / "predictions.jsonl")}
+        servers = {
+            name: subprocess.Popen(
+                command, cwd=project, env=server_env, start_new_session=True,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            for name, command in commands.items()
+        }  # fmt: skip
+        try:
+            wait_for(f"http://127.0.0.1:{ports['this service']}/ready", servers["this service"])
+            mlflow_server = servers["mlflow models serve"]
+            wait_for(f"http://127.0.0.1:{ports['mlflow models serve']}/ping", mlflow_server)
+            results = {}
+            for label, rows, connections in CASES:
+                for _ in range(ROUNDS):
+                    for name, port in ports.items():
+                        path = "/predict" if name == "this service" else "/invocations"
+                        figures = load(
+                            f"http://127.0.0.1:{port}{path}",
+                            bodies[rows][name],
+                            connections,
+                            script,
+                        )
+                        results.setdefault((label, name), []).append(figures)
+        finally:
+            for server in servers.values():
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=30)
+
+        floor = json.loads(
+            quiet(["python", "-c", FLOOR_SCRIPT.format(package=PACKAGE), str(export)], project, env)
+        )
+
+    print(f"wrk -t1 -dN{SECONDS_PER_RUN}s, median of {ROUNDS} interleaved rounds; one worker each")
+    print(f"{'case':24} {'server':22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for label, _, _ in CASES:
+        medians = {}
+        for name in ports:
+            runs = results[label, name]
+            medians[name] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+            m = medians[name]
+            print(f"{label:24} {name:22} {m['rps']:9.0f} {m['p50']:8.2f} {m['p99']:8.2f}")
+        ratio = medians["this service"]["rps"] / medians["mlflow models serve"]["rps"]
+        print(f"{'':24} {'throughput ratio':22} {ratio:9.1f}x")
+    print("in-process floor (median):")
+    for name, micros in floor.items():
+        print(f"  {name:48} {micros / 1000:8.3f} ms")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

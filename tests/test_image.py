@@ -1,0 +1,146 @@
+"""Build the serving image with a real Docker engine and call the running container over HTTP."""
+
+import csv
+import json
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.baking import bake_into
+from tests.commands import make, run_make
+from tests.docker_engine import base_image, docker, require_engine
+
+pytestmark = [pytest.mark.slow, pytest.mark.docker]
+
+IMAGE = "mlops-template-serving-test"
+TAG = "test"
+HEALTHY_TIMEOUT_SECONDS = 180
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    require_engine()
+    project = bake_into(tmp_path_factory.mktemp("image"))
+    make(project, "setup")
+    make(project, "repro", "register", "promote")
+    return project
+
+
+@pytest.fixture(scope="module")
+def image(project, tmp_path_factory) -> str:
+    base = base_image(tmp_path_factory.mktemp("base"))
+    # The legacy builder (no buildx here) on the host's network: nothing crosses a bridge.
+    make(
+        project, "image", f"BASE_IMAGE={base}", f"IMAGE={IMAGE}", f"TAG={TAG}",
+        "DOCKER_BUILDKIT=0", "DOCKER_BUILD_FLAGS=--network host",
+    )  # fmt: skip
+    return f"{IMAGE}:{TAG}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def container(image):
+    port = free_port()
+    name = f"{IMAGE}-{port}"
+    docker("run", "--detach", "--name", name, "--network", "host", "--env", f"PORT={port}", image)
+    try:
+        wait_until_healthy(name)
+        yield name, f"http://127.0.0.1:{port}"
+    finally:
+        docker("rm", "--force", name, check=False)
+
+
+def wait_until_healthy(name: str) -> None:
+    deadline = time.monotonic() + HEALTHY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        state = json.loads(docker("inspect", "--format", "{{json .State}}", name).stdout)
+        if not state["Running"]:
+            pytest.fail(f"the container stopped:\n{docker('logs', name).stderr}")
+        if state.get("Health", {}).get("Status") == "healthy":
+            return
+        time.sleep(1)
+    pytest.fail(f"the container never became healthy:\n{docker('logs', name).stderr}")
+
+
+def call(url: str, body: object | None = None) -> tuple[int, dict]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def first_row(project: Path) -> dict[str, float]:
+    with (project / "data/raw/breast_cancer.csv").open() as stream:
+        row = next(csv.DictReader(stream))
+    return {name: float(value) for name, value in row.items() if name != "malignant"}
+
+
+def registry_lineage(project: Path) -> dict:
+    """The champion's lineage as the project's own CLI reads it from the registry."""
+    result = subprocess.run(
+        [str(project / ".venv/bin/python"), "-m", "my_ml_project", "lineage", "--json"],
+        cwd=project, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(result.stdout)
+
+
+def test_the_container_predicts_over_http(project, container):
+    name, url = container
+    assert call(f"{url}/ready") == (200, {"status": "ready", "champion": "1"})
+    status, answer = call(f"{url}/predict", first_row(project))
+    assert status == 200
+    assert answer["model_version"] == "1"
+    assert answer["predictions"][0]["prediction"] in {0, 1}
+    status, rejected = call(f"{url}/predict", {"mean_radius": 1.0})
+    assert status == 422
+    assert "missing field 'mean_texture'" in [problem["msg"] for problem in rejected["detail"]]
+    # The prediction log is the container's standard output.
+    logged = [json.loads(line) for line in docker("logs", name).stdout.splitlines()]
+    assert [line["outputs"] for line in logged] == [answer["predictions"]]
+
+
+def test_the_container_describes_its_model_with_no_tracking_server(project, container):
+    _, url = container
+    status, described = call(f"{url}/model")
+    assert status == 200
+    assert described["champion"]["lineage"] == registry_lineage(project)
+
+
+def test_the_image_is_labelled_with_the_model_and_its_commit(project, image):
+    labels = json.loads(
+        docker("image", "inspect", "--format", "{{json .Config.Labels}}", image).stdout
+    )
+    record = registry_lineage(project)
+    commit = record["tags"]["git_commit"]
+    assert {key: labels[key] for key in labels if key.startswith("model.")} == {
+        "model.name": record["model_name"],
+        "model.version": "1",
+        "model.run_id": record["run_id"],
+        "model.git_commit": commit,
+    }
+    assert labels["org.opencontainers.image.revision"] == commit
+
+
+def test_the_container_is_unprivileged_and_holds_only_the_model_and_its_environment(container):
+    name, _ = container
+    assert docker("exec", name, "id", "-u").stdout.strip() == "10001"
+    assert sorted(docker("exec", name, "ls", "-A", "/app").stdout.split()) == [".venv", "model"]
+
+
+def test_deploy_needs_a_registry(project):
+    result = run_make(project, "deploy")
+    assert result.returncode != 0
+    assert "error: REGISTRY is not set" in result.stderr

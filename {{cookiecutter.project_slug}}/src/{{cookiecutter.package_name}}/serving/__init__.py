@@ -1,0 +1,1 @@
+"""The HTTP service: the champion (and optionally a challenger) behind one FastAPI app."""

@@ -1,0 +1,57 @@
+"""Export a registered model version to a directory that needs no tracking server to serve.
+
+The directory holds the MLflow model (`model/`), its lineage record (`lineage.json`, as
+`lineage --json` prints it) and what serving needs besides (`serving.json`: the threshold).
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import mlflow
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+
+from {{ cookiecutter.package_name }} import registry, tracking
+from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.errors import ProjectError
+
+MODEL_DIR = "model"
+LINEAGE_FILE = "lineage.json"
+SERVING_FILE = "serving.json"
+
+
+def export_reference(reference: str, destination: Path) -> ModelVersion:
+    """Export the version that an alias, number or `models:/` URI names, with params.yaml's
+    decision threshold."""
+    params = load_params()
+    client = tracking.connect()
+    version = registry.resolve(client, params.mlflow.model_name, reference)
+    export_version(client, version, destination, params.evaluate.decision_threshold)
+    return version
+
+
+def export_version(
+    client: MlflowClient, version: ModelVersion, destination: Path, decision_threshold: float
+) -> None:
+    _replace_previous_export(destination)
+    mlflow.artifacts.download_artifacts(
+        artifact_uri=f"models:/{version.name}/{version.version}",
+        dst_path=str(destination / MODEL_DIR),
+    )
+    record = registry.lineage_record(client, version)
+    (destination / LINEAGE_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    serving = {"decision_threshold": decision_threshold}
+    (destination / SERVING_FILE).write_text(json.dumps(serving, indent=2) + "\n")
+
+
+def _replace_previous_export(destination: Path) -> None:
+    """Make the destination empty, deleting only what an earlier export wrote there."""
+    if destination.exists() and any(destination.iterdir()):
+        if not (destination / LINEAGE_FILE).exists():
+            raise ProjectError(
+                f"{destination}: exists and is not a model export, so it is left alone; "
+                "export to a new or empty directory"
+            )
+        shutil.rmtree(destination)
+    destination.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,85 @@
+"""The service's settings, read once from SERVING_* environment variables."""
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from {{ cookiecutter.package_name }}.config import FrozenModel
+from {{ cookiecutter.package_name }}.errors import ConfigError
+
+ENV_PREFIX = "SERVING_"
+STDOUT_SINK = "-"
+DEFAULT_PREDICTION_LOG = "logs/predictions.jsonl"
+
+RolloutMode = Literal["none", "canary", "shadow"]
+
+
+class ServingSettings(FrozenModel):
+    """What to serve and how; each field is read from SERVING_<FIELD NAME IN CAPITALS>."""
+
+    # `models:/<name>@<alias>` (or `/<version>`) from the registry, or an exported directory.
+    model: str = Field(min_length=1)
+    challenger: str | None = None
+    rollout: RolloutMode = "none"
+    # Share of requests the challenger answers in a canary rollout.
+    challenger_weight: float = Field(default=0.1, ge=0, le=1)
+    max_batch_rows: int = Field(default=1000, ge=1)
+    # A JSON-lines file, or "-" for standard output.
+    prediction_log: str = DEFAULT_PREDICTION_LOG
+
+    @model_validator(mode="after")
+    def _challenger_matches_rollout(self) -> "ServingSettings":
+        if self.rollout != "none" and self.challenger is None:
+            raise ValueError(
+                f"{ENV_PREFIX}ROLLOUT={self.rollout} needs {ENV_PREFIX}CHALLENGER "
+                "(for example models:/<name>@challenger)"
+            )
+        if self.rollout == "none" and self.challenger is not None:
+            raise ValueError(
+                f"{ENV_PREFIX}CHALLENGER is set but {ENV_PREFIX}ROLLOUT is none; "
+                "set it to canary or shadow, or unset the challenger"
+            )
+        return self
+
+    @property
+    def prediction_log_path(self) -> Path | None:
+        return None if self.prediction_log == STDOUT_SINK else Path(self.prediction_log)
+
+
+def variable_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def settings_from_environ(
+    environ: Mapping[str, str], default_model: Callable[[], str]
+) -> ServingSettings:
+    """Read the settings; an empty variable counts as unset. Errors name the variable.
+
+    `default_model` is called only when SERVING_MODEL is unset, so an image that sets it
+    needs no params.yaml.
+    """
+    known = [variable_name(field) for field in ServingSettings.model_fields]
+    unknown = sorted(name for name in environ if name.startswith(ENV_PREFIX) and name not in known)
+    if unknown:
+        # A misspelt variable would otherwise be ignored without a word.
+        raise ConfigError(
+            f"serving settings: {', '.join(unknown)} is not a setting; they are {', '.join(known)}"
+        )
+    values = {
+        field: environ[variable_name(field)]
+        for field in ServingSettings.model_fields
+        if environ.get(variable_name(field))
+    }
+    if "model" not in values:
+        values["model"] = default_model()
+    try:
+        return ServingSettings.model_validate(values)
+    except ValidationError as error:
+        problems = "; ".join(
+            (f"{variable_name(str(issue['loc'][0]))}: " if issue["loc"] else "")
+            + issue["msg"].removeprefix("Value error, ")
+            for issue in error.errors()
+        )
+        raise ConfigError(f"serving settings: {problems}") from None

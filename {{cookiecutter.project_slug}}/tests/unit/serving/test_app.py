@@ -1,0 +1,140 @@
+"""The app over a real (small) model, through FastAPI's test client."""
+
+from fastapi.testclient import TestClient
+
+from {{ cookiecutter.package_name }}.schema import FEATURES
+from {{ cookiecutter.package_name }}.serving.app import create_app
+from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
+from tests.unit.serving.conftest import read_log, row
+
+
+def test_health_readiness_and_a_prediction(serve, export, valid_frame, tmp_path):
+    client = serve(model=str(export("4")))
+    assert client.get("/health").json() == {"status": "alive"}
+    assert client.get("/ready").json() == {"status": "ready", "champion": "4"}
+
+    answer = client.post("/predict", json=row(valid_frame))
+    assert answer.status_code == 200
+    assert answer.headers["X-Model-Version"] == "4"
+    body = answer.json()
+    assert body["model_version"] == "4"
+    (prediction,) = body["predictions"]
+    assert 0 <= prediction["probability"] <= 1
+    assert prediction["prediction"] == int(prediction["probability"] >= 0.5)
+
+    batch = client.post("/predict", json=[row(valid_frame, index) for index in range(5)])
+    assert len(batch.json()["predictions"]) == 5
+
+    (single, five) = read_log(tmp_path / "predictions.jsonl")
+    assert single["inputs"] == [row(valid_frame)]
+    assert single["outputs"] == body["predictions"]
+    assert (five["model_version"], five["mode"], len(five["inputs"])) == ("4", "served", 5)
+
+
+def test_client_errors_are_never_server_errors(serve, export, valid_frame):
+    client = serve(model=str(export("4")), max_batch_rows=2)
+    missing = {**row(valid_frame), "colour": "red"}
+    del missing["mean_radius"]
+    answer = client.post("/predict", json=missing)
+    assert answer.status_code == 422
+    messages = [item["msg"] for item in answer.json()["detail"]]
+    assert "missing field 'mean_radius'" in messages
+    assert any("unknown field 'colour'" in message for message in messages)
+
+    assert client.post("/predict", json=[row(valid_frame)] * 3).status_code == 413
+    assert client.post("/predict", content=b"\xff\xfe").status_code == 422
+    assert client.post("/predict", json={**row(valid_frame), "mean_area": -1}).status_code == 422
+
+    metrics = client.get("/metrics").text
+    assert 'serving_errors_total{kind="client",mode="served",model_version="4"} 4.0' in metrics
+
+
+def test_model_describes_the_version_and_its_lineage(serve, export):
+    client = serve(model=str(export("4")))
+    described = client.get("/model").json()
+    assert described["rollout"] == {"mode": "none", "challenger_weight": None}
+    assert described["champion"]["version"] == "4"
+    assert described["champion"]["lineage"]["tags"]["git_commit"] == "abc123"
+    assert "challenger" not in described
+
+
+def test_metrics_count_requests_rows_and_latency_per_version(serve, export, valid_frame):
+    client = serve(model=str(export("4")))
+    client.post("/predict", json=[row(valid_frame)] * 3)
+    answer = client.get("/metrics")
+    assert answer.headers["content-type"].startswith("text/plain")
+    text = answer.text
+    assert 'serving_requests_total{mode="served",model_version="4"} 1.0' in text
+    assert 'serving_rows_total{mode="served",model_version="4"} 3.0' in text
+    assert 'serving_latency_seconds_count{mode="served",model_version="4"} 1.0' in text
+    assert 'serving_model_loaded{model_version="4",role="champion"} 1.0' in text
+
+
+def test_the_docs_show_the_fields_of_the_signature(serve, export):
+    client = serve(model=str(export("4")))
+    operation = client.get("/openapi.json").json()["paths"]["/predict"]["post"]
+    row_schema = operation["requestBody"]["content"]["application/json"]["schema"]["anyOf"][0]
+    assert list(row_schema["properties"]) == list(FEATURES)
+    assert client.get("/docs").status_code == 200
+
+
+def test_a_canary_keeps_each_key_on_one_version(serve, export, valid_frame):
+    client = serve(
+        model=str(export("1")),
+        challenger=str(export("2", regularisation=0.01)),
+        rollout="canary",
+        challenger_weight=0.5,
+    )
+    seen = {}
+    for number in range(20):
+        key = f"user-{number}"
+        versions = {
+            client.post("/predict", json=row(valid_frame), headers={"X-Request-Key": key}).headers[
+                "X-Model-Version"
+            ]
+            for _ in range(3)
+        }
+        assert len(versions) == 1
+        seen[key] = versions.pop()
+    assert set(seen.values()) == {"1", "2"}
+    assert client.get("/model").json()["challenger"]["version"] == "2"
+
+
+def test_in_shadow_the_caller_gets_the_champion_and_both_are_logged(
+    serve, export, valid_frame, tmp_path
+):
+    client = serve(
+        model=str(export("1")), challenger=str(export("2", regularisation=0.01)), rollout="shadow"
+    )
+    answer = client.post("/predict", json=row(valid_frame), headers={"X-Request-Key": "k"})
+    assert answer.json()["model_version"] == "1"
+    served, shadow = read_log(tmp_path / "predictions.jsonl")
+    assert (served["model_version"], served["mode"]) == ("1", "served")
+    assert (shadow["model_version"], shadow["role"], shadow["mode"]) == (
+        "2",
+        "challenger",
+        "shadow",
+    )
+    assert served["request_id"] == shadow["request_id"]
+    assert served["request_key"] == shadow["request_key"] == "k"
+    metrics = client.get("/metrics").text
+    assert 'serving_requests_total{mode="shadow",model_version="2"} 1.0' in metrics
+
+
+def test_before_loading_everything_but_health_is_unavailable(export):
+    # Without the lifespan the models never load, as in the seconds after start-up.
+    client = TestClient(create_app(ServingSettings(model=str(export("4")))))
+    assert client.get("/health").status_code == 200
+    for method, path in [("get", "/ready"), ("get", "/model"), ("post", "/predict")]:
+        answer = client.request(method, path)
+        assert answer.status_code == 503
+        assert answer.headers["Retry-After"]
+
+
+def test_a_failed_load_is_reported_by_ready(serve, tmp_path):
+    client = serve(model=str(tmp_path / "nowhere"))
+    answer = client.get("/ready")
+    assert answer.status_code == 503
+    assert answer.json()["status"] == "failed"
+    assert "not a model export" in answer.json()["detail"]
+    assert "failed to load" in client.post("/predict", json={}).json()["detail"]

@@ -1,0 +1,51 @@
+import pytest
+
+from {{ cookiecutter.package_name }}.errors import ConfigError
+from {{ cookiecutter.package_name }}.serving.settings import settings_from_environ
+
+
+def default_model() -> str:
+    return "models:/m@champion"
+
+
+def test_variables_become_settings():
+    settings = settings_from_environ(
+        {
+            "SERVING_MODEL": "/models/export",
+            "SERVING_CHALLENGER": "models:/m@challenger",
+            "SERVING_ROLLOUT": "canary",
+            "SERVING_CHALLENGER_WEIGHT": "0.25",
+            "SERVING_MAX_BATCH_ROWS": "50",
+            "SERVING_PREDICTION_LOG": "-",
+        },
+        default_model,
+    )
+    assert (settings.model, settings.challenger) == ("/models/export", "models:/m@challenger")
+    assert (settings.rollout, settings.challenger_weight) == ("canary", 0.25)
+    assert settings.max_batch_rows == 50
+    assert settings.prediction_log_path is None
+
+
+def test_the_default_model_is_asked_for_only_when_unset():
+    def no_params_here() -> str:
+        raise AssertionError("params.yaml was read although SERVING_MODEL is set")
+
+    assert settings_from_environ({"SERVING_MODEL": "/m"}, no_params_here).model == "/m"
+    settings = settings_from_environ({"SERVING_CHALLENGER": ""}, default_model)
+    assert (settings.model, settings.challenger) == ("models:/m@champion", None)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"SERVING_ROLLOUT": "blue-green"}, "SERVING_ROLLOUT: Input should be 'none'"),
+        ({"SERVING_CHALLENGER_WEIGHT": "1.5"}, "SERVING_CHALLENGER_WEIGHT: Input should be less"),
+        ({"SERVING_MAX_BATCH_ROWS": "many"}, "SERVING_MAX_BATCH_ROWS: Input should be a valid"),
+        ({"SERVING_ROLLOUT": "shadow"}, "SERVING_ROLLOUT=shadow needs SERVING_CHALLENGER"),
+        ({"SERVING_CHALLENGER": "models:/m/2"}, "SERVING_CHALLENGER is set but SERVING_ROLLOUT"),
+        ({"SERVING_ROLOUT": "canary"}, "SERVING_ROLOUT is not a setting; they are SERVING_MODEL"),
+    ],
+)
+def test_a_bad_variable_is_named(environ, message):
+    with pytest.raises(ConfigError, match=f"^serving settings: .*{message}"):
+        settings_from_environ(environ, default_model)
