@@ -1,9 +1,11 @@
 """Run the real pipeline in a copy of the project, with its own MLflow store."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.integration import services
 from tests.integration.project_copy import PROJECT_ROOT, Runner, cli, copy_project, runner
 
 
@@ -18,3 +20,16 @@ def project(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def run(project) -> Runner:
     return runner(project)
+
+
+@pytest.fixture(scope="session")
+def team_stack(tmp_path_factory) -> Iterator[services.TeamStack]:
+    """PostgreSQL, an S3-compatible server and an MLflow server on both, for every test."""
+    binaries = services.postgres_binaries()
+    if binaries is None:
+        pytest.skip(
+            "PostgreSQL's server binaries (initdb, pg_ctl) are not installed; "
+            "on Debian or Ubuntu: apt-get install postgresql"
+        )
+    with services.team_stack(binaries, tmp_path_factory.mktemp("team-stack")) as stack:
+        yield stack

@@ -1,15 +1,53 @@
-"""The registry against a real MLflow store on disk: gate, promotion, rollback, lineage."""
+"""The registry against real MLflow stores: gate, promotion, rollback, lineage.
+
+The champion's lifecycle runs twice, unchanged: on the embedded sqlite store, and on a
+tracking server backed by PostgreSQL; only MLFLOW_TRACKING_URI differs.
+"""
 
 import json
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 import yaml
 from mlflow import MlflowClient
 
 from {{ cookiecutter.package_name }}.config import load_params
-from tests.integration.project_copy import cli, commit_all, copy_project, runner, set_param
+from tests.integration.project_copy import (
+    PROJECT_ROOT,
+    Runner,
+    cli,
+    commit_all,
+    copy_project,
+    runner,
+    set_param,
+)
 
 MODEL_NAME = load_params().mlflow.model_name
+
+
+@dataclass(frozen=True)
+class Store:
+    project: Path
+    run: Runner
+    client: MlflowClient
+
+
+@pytest.fixture(
+    scope="module", params=["embedded", pytest.param("server", marks=pytest.mark.services)]
+)
+def store(request, tmp_path_factory) -> Store:
+    """A fresh project copy whose commands use the embedded store or the team's server."""
+    project = copy_project(tmp_path_factory.mktemp(request.param) / PROJECT_ROOT.name)
+    uri = (
+        request.getfixturevalue("team_stack").tracking_uri
+        if request.param == "server"
+        else f"sqlite:///{project / 'mlflow.db'}"
+    )
+    run = runner(project, {"MLFLOW_TRACKING_URI": uri})
+    cli(run, "init-tracking")
+    return Store(project, run, MlflowClient(uri))
 
 
 def versions(client: MlflowClient) -> list[str]:
@@ -28,8 +66,8 @@ def train_with(project, run, inverse_regularisation: float) -> str:
     return commit
 
 
-def test_champion_lifecycle(project, run):
-    client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+def test_champion_lifecycle(store):
+    project, run, client = store.project, store.run, store.client
 
     first_commit = train_with(project, run, 1.0)
     assert "version 1 as challenger" in cli(run, "register").stdout

@@ -1,0 +1,106 @@
+"""The generated compose.yaml: valid against the Compose specification, and its services
+consistent with each other, with the MLflow server's Dockerfile and with the serving image."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.baking import bake_into
+
+SLUG = "my-ml-project"
+COMPOSE_FILE = "compose.yaml"
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|ACCESS_KEY")
+URL_HOST = re.compile(r"^(?:[a-z0-9+]+://)(?:[^@/]*@)?([a-z0-9-]+):(\d+)")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return bake_into(tmp_path_factory.mktemp("compose"))
+
+
+@pytest.fixture(scope="module")
+def services(project) -> dict[str, dict]:
+    return yaml.safe_load((project / COMPOSE_FILE).read_text())["services"]
+
+
+def test_the_compose_file_matches_the_compose_specification(project):
+    check = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec"]
+    result = subprocess.run(
+        [*check, str(project / COMPOSE_FILE)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_stack_has_its_four_parts(services):
+    assert {"postgres", "object-storage", "mlflow", "serving"} <= set(services)
+
+
+def words(service: dict) -> list[str]:
+    """The service's command and environment values, where it names other services."""
+    command = service.get("command", [])
+    arguments = command if isinstance(command, list) else [command]
+    return [*arguments, *service.get("environment", {}).values()]
+
+
+def test_services_only_name_services_that_exist(services):
+    for name, service in services.items():
+        for dependency in service.get("depends_on", {}):
+            assert dependency in services, (name, dependency)
+        for word in words(service):
+            for line in str(word).splitlines():
+                address = URL_HOST.search(line.split("=", 1)[-1])
+                if address:
+                    assert address.group(1) in services, (name, line)
+
+
+def test_mlflow_runs_on_postgresql_and_proxies_the_artifacts(services):
+    command = services["mlflow"]["command"]
+    assert command[:2] == ["mlflow", "server"]
+    backend = next(arg for arg in command if arg.startswith("--backend-store-uri="))
+    assert backend.startswith("--backend-store-uri=postgresql://")
+    assert "@postgres:5432/" in backend
+    assert "--serve-artifacts" in command
+    destination = next(arg for arg in command if arg.startswith("--artifacts-destination="))
+    bucket = destination.removeprefix("--artifacts-destination=s3://").split("/")[0]
+    # The bucket is one that the `buckets` service creates before the server starts.
+    assert f'"{bucket}"' in services["buckets"]["command"][-1]
+    assert services["mlflow"]["depends_on"]["buckets"]["condition"] == (
+        "service_completed_successfully"
+    )
+    assert services["mlflow"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_the_mlflow_image_is_built_from_files_in_the_project(project, services):
+    build = services["mlflow"]["build"]
+    dockerfile = project / build["context"] / build["dockerfile"]
+    sources = [
+        source
+        for line in dockerfile.read_text().splitlines()
+        if line.startswith("COPY ")
+        for source in line.split()[1:-1]
+    ]
+    assert sources
+    for source in sources:
+        assert (project / build["context"] / source).exists(), source
+    assert "uv sync --locked" in dockerfile.read_text()
+
+
+def test_serving_is_the_project_image_on_port_8000(services):
+    serving = services["serving"]
+    assert serving["image"] == f"${{IMAGE:-{SLUG}}}:${{TAG:-latest}}"
+    assert serving["ports"] == ["${SERVING_PORT:-8000}:8000"]
+    assert "http://127.0.0.1:8000/ready" in " ".join(serving["healthcheck"]["test"])
+    assert serving["environment"]["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
+
+
+def test_no_secret_is_written_in_the_file(services):
+    for name, service in services.items():
+        for key, value in service.get("environment", {}).items():
+            if SECRET_NAME.search(key):
+                assert str(value).startswith("${"), (name, key)

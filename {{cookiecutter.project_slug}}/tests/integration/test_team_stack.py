@@ -1,0 +1,85 @@
+"""The team stack for real: runs on an MLflow server backed by PostgreSQL, whose artifacts
+go through the server to an S3-compatible bucket, and data shared through that kind of bucket.
+"""
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.integration.project_copy import PROJECT_ROOT, Runner, commit_all, copy_project, runner
+from tests.integration.services import ARTIFACTS_BUCKET, DVC_BUCKET, S3_CREDENTIALS
+
+pytestmark = pytest.mark.services
+
+REMOTE = "storage"
+REMOTE_URL = f"s3://{DVC_BUCKET}/{PROJECT_ROOT.name}"
+# Files that DVC keeps out of git, so a teammate can only get them from the remote.
+DVC_OUTPUTS = [
+    "data/raw/breast_cancer.csv",
+    "data/processed/train.csv",
+    "data/processed/test.csv",
+    "models/model/MLmodel",
+]
+
+
+@pytest.fixture(scope="module")
+def team_project(team_stack, tmp_path_factory) -> tuple[Path, Runner]:
+    """A project copy on the team's tracking server, after one `dvc repro`."""
+    project = copy_project(tmp_path_factory.mktemp("team") / PROJECT_ROOT.name)
+    run = runner(project, {"MLFLOW_TRACKING_URI": team_stack.tracking_uri})
+    # The copy has no DVC cache; `dvc add` puts the unchanged raw data back in it.
+    run("dvc", "add", "--quiet", "data/raw/breast_cancer.csv")
+    run("dvc", "repro")
+    return project, run
+
+
+def set_locally(run: Runner, key: str, value: str) -> None:
+    """Set a remote option in .dvc/config.local, which git ignores."""
+    run("dvc", "remote", "modify", "--local", REMOTE, key, value)
+
+
+def test_runs_live_in_postgresql_and_artifacts_in_the_bucket(team_project, team_stack):
+    project, _ = team_project
+    training_run = json.loads((project / "models/training_run.json").read_text())
+    with psycopg.connect(team_stack.database_uri) as connection:
+        row = connection.execute(
+            "SELECT artifact_uri FROM runs WHERE run_uuid = %s", (training_run["run_id"],)
+        ).fetchone()
+    assert row is not None, "the training run is not in PostgreSQL"
+    # Clients address artifacts through the server; only the server talks to the bucket.
+    assert row[0].startswith("mlflow-artifacts:/")
+    keys = team_stack.bucket_keys(ARTIFACTS_BUCKET)
+    assert any(training_run["model_id"] in key and key.endswith("/MLmodel") for key in keys)
+    assert any(training_run["run_id"] in key and key.endswith("/roc.csv") for key in keys)
+
+
+def test_dvc_pushes_to_and_pulls_from_an_s3_compatible_remote(team_project, team_stack, tmp_path):
+    project, run = team_project
+    # The remote's address is shared in git; its endpoint and credentials stay local.
+    run("dvc", "remote", "add", "--default", "--force", REMOTE, REMOTE_URL)
+    set_locally(run, "endpointurl", team_stack.s3_endpoint)
+    set_locally(run, "access_key_id", S3_CREDENTIALS["AWS_ACCESS_KEY_ID"])
+    set_locally(run, "secret_access_key", S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    commit_all(run, "Share data through the team's bucket")
+    shared_config = run("git", "show", "HEAD:.dvc/config").stdout
+    assert REMOTE_URL in shared_config
+    assert team_stack.s3_endpoint not in shared_config
+    assert S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"] not in shared_config
+    assert run("git", "status", "--porcelain").stdout == ""
+
+    run("make", "push")
+    assert team_stack.bucket_keys(DVC_BUCKET, prefix=f"{PROJECT_ROOT.name}/files/md5/")
+    assert team_stack.bucket_keys(DVC_BUCKET, prefix=f"{PROJECT_ROOT.name}/runs/")
+
+    # A teammate clones the repository and takes the credentials from the environment.
+    clone = tmp_path / "teammate"
+    run("git", "clone", "--quiet", str(project), str(clone))
+    teammate = runner(clone, {"MLFLOW_TRACKING_URI": team_stack.tracking_uri, **S3_CREDENTIALS})
+    set_locally(teammate, "endpointurl", team_stack.s3_endpoint)
+    assert not (clone / DVC_OUTPUTS[0]).exists()
+    teammate("make", "pull")
+    for relative in DVC_OUTPUTS:
+        assert (clone / relative).read_bytes() == (project / relative).read_bytes(), relative
+    assert "Data and pipelines are up to date." in teammate("dvc", "repro").stdout
