@@ -24,5 +24,5 @@ $(NOX): $(UV) pyproject.toml uv.lock
 demo: $(NOX) ## Bake a project and run its loop: set up, reproduce, register, promote, predict
 	$(NOX) --session demo
 
-test: $(NOX) ## Run the template's full test suite
-	$(NOX) --session lint tests e2e
+test: $(NOX) ## Run the template's full test suite (the docker session needs a Docker engine)
+	$(NOX) --session lint tests e2e docker

@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
 from cookiecutter.main import cookiecutter
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
@@ -20,3 +21,11 @@ def bake_into(output_dir: Path, **answers: str) -> Path:
             str(TEMPLATE_ROOT), no_input=True, extra_context=answers, output_dir=str(output_dir)
         )
     )
+
+
+def set_param(project: Path, section: str, key: str, value: object) -> None:
+    """Change one value in a baked project's params.yaml, as a person editing it would."""
+    params_file = project / "params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    params[section][key] = value
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))

@@ -3,9 +3,8 @@
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.baking import bake_into
+from tests.baking import bake_into, set_param
 from tests.commands import make
 
 pytestmark = pytest.mark.slow
@@ -49,14 +48,7 @@ def test_a_second_repro_has_nothing_to_do(project):
 
 
 def test_a_param_change_reruns_only_dependent_stages(project):
-    params_file = project / "params.yaml"
-    params = yaml.safe_load(params_file.read_text())
-    params["evaluate"]["decision_threshold"] = 0.4
-    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    set_param(project, "evaluate", "decision_threshold", 0.4)
     output = make(project, "repro")
     ran = [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
     assert ran == ["evaluate"]
-
-
-def test_the_project_sessions_pass(project):
-    make(project, "lint", "test")

@@ -240,6 +240,14 @@ def rollout_report(args: argparse.Namespace) -> None:
     print(report.to_json() if args.json else report.to_markdown(), end="")
 
 
+def smoke(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }}.smoke import smoke_test
+
+    sample = load_params().paths.raw_data
+    version = smoke_test(args.url, sample, args.timeout)
+    print(f"{args.url} is ready and model version {version} answered a prediction")
+
+
 def default_port() -> int:
     return int(os.environ.get("PORT") or 8000)
 
@@ -324,6 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument(
         "--port", type=int, default=default_port(), help="port (default: $PORT or 8000)"
     )
+
+    command = add("smoke", smoke, "check a released service: /ready, then one prediction")
+    command.add_argument("--url", required=True, help="the service's base URL")
+    command.add_argument("--timeout", type=float, default=120, help="seconds to wait for /ready")
 
     command = add("export", export, "export a registered model to a directory for an image")
     command.add_argument("--model", default="champion", help="alias, version or URI")

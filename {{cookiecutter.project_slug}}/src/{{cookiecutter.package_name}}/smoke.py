@@ -1,0 +1,50 @@
+"""After a release: wait until the service is ready, then score one known row over HTTP."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from {{ cookiecutter.package_name }}.data import features_and_target, read_table
+from {{ cookiecutter.package_name }}.errors import ProjectError
+
+READY_POLL_SECONDS = 1
+REQUEST_TIMEOUT_SECONDS = 10
+
+
+def _call(url: str, body: dict | None = None) -> tuple[int, dict]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def wait_until_ready(base_url: str, timeout_seconds: float) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    last_problem = "no answer yet"
+    while time.monotonic() < deadline:
+        try:
+            status, _ = _call(f"{base_url}/ready")
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+            last_problem = str(getattr(error, "reason", error))
+        else:
+            if status == 200:
+                return
+            last_problem = f"/ready answered {status}"
+        time.sleep(READY_POLL_SECONDS)
+    raise ProjectError(f"{base_url} is not ready after {timeout_seconds:.0f} s ({last_problem})")
+
+
+def smoke_test(base_url: str, sample: Path, timeout_seconds: float) -> str:
+    """Return the version that answered a prediction for the first row of `sample`."""
+    base_url = base_url.rstrip("/")
+    wait_until_ready(base_url, timeout_seconds)
+    features, _ = features_and_target(read_table(sample).head(1))
+    status, answer = _call(f"{base_url}/predict", features.iloc[0].to_dict())
+    if status != 200 or len(answer.get("predictions", [])) != 1:
+        raise ProjectError(f"{base_url}/predict answered {status}: {answer}")
+    return answer["model_version"]
