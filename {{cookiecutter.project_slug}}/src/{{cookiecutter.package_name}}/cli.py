@@ -177,6 +177,7 @@ def make_batch(args: argparse.Namespace) -> None:
         f"wrote {len(batch)} rows of {source} to {args.output}: {change if args.shift else 'as is'}"
     )
 
+
 def serve(args: argparse.Namespace) -> None:
     import logging
 
