@@ -32,7 +32,10 @@ PARAMS_COMMENT = (
 # The project's own changes: its hyperparameters, its data schema and its model.
 USER_CHANGES = {
     "params.yaml": ("  C: 1.0\n", "  C: 0.5\n"),
-    "src/my_ml_project/schema.py": ("pa.Check.le(10_000)", "pa.Check.le(50_000)"),
+    "src/my_ml_project/schema.py": (
+        "# Cell measurements are sizes and ratios",
+        "# Our cell measurements are sizes and ratios",
+    ),
     "src/my_ml_project/model.py": ("StandardScaler", "RobustScaler"),
 }
 
