@@ -3,7 +3,8 @@
 Numeric features get the two-sample Kolmogorov-Smirnov test, categorical ones the chi-squared
 test of homogeneity (both from scipy). With many features tested at once, some p-values are
 small by chance, so they are adjusted with Benjamini-Hochberg before the threshold applies:
-when nothing drifted, a batch is wrongly flagged with a probability of at most `p_value`.
+when nothing drifted, a batch is wrongly flagged with a probability of about `p_value` at most.
+
 A p-value alone flags tiny, harmless changes in a large batch, so a feature also needs an
 effect size (the KS distance, or Cramer's V) above its minimum to count as drifted.
 """
