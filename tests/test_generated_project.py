@@ -25,6 +25,11 @@ def test_make_help_lists_the_task_vocabulary(project):
         "rollback",
         "lineage",
         "predict",
+        "serve",
+        "export",
+        "image",
+        "deploy",
+        "rollout-report",
         "test",
         "lint",
     } <= listed
