@@ -101,8 +101,8 @@ def wait_for(url: str, server: subprocess.Popen, timeout: float = 180) -> None:
 
 
 def to_ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
 
 
 def load(url: str, body: Path, connections: int, script: Path) -> dict[str, float]:
@@ -117,8 +117,9 @@ def load(url: str, body: Path, connections: int, script: Path) -> dict[str, floa
         sys.exit(f"{url} answered {errors.group(1)} requests with errors:\n{output}")
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": to_ms(re.search(r"50%\s+(\S+)", output).group(1)),
-        "p99": to_ms(re.search(r"99%\s+(\S+)", output).group(1)),
+        # Lines of the latency distribution, not the "+/- Stdev" column, which also ends in %.
+        "p50": to_ms(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1)),
+        "p99": to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1)),
     }
 
 
@@ -161,6 +162,8 @@ def main() -> None:
         script = scratch / "post.lua"
         script.write_text(WRK_SCRIPT)
 
+        # Other work on the machine moves the figures; the load average tells how much there was.
+        load_before = os.getloadavg()[0]
         ports = {"this service": free_port(), "mlflow models serve": free_port()}
         commands = {
             "this service": ["python", "-m", PACKAGE, "serve", "--port",
@@ -170,7 +173,12 @@ def main() -> None:
                                     "--workers", "1", "-h", "127.0.0.1", "-p",
                                     str(ports["mlflow models serve"])],
         }  # fmt: skip
-        server_env = {**env, "SERVING_PREDICTION_LOG": str(scratch / "predictions.jsonl")}
+        server_env = {
+            **env,
+            "SERVING_PREDICTION_LOG": str(scratch / "predictions.jsonl"),
+            # The project's store, named for `mlflow models serve`, which does not read config.py.
+            "MLFLOW_TRACKING_URI": "sqlite:///mlflow.db",
+        }
         servers = {
             name: subprocess.Popen(
                 command, cwd=project, env=server_env, start_new_session=True,
@@ -203,7 +211,10 @@ def main() -> None:
             quiet(["python", "-c", FLOOR_SCRIPT.format(package=PACKAGE), str(export)], project, env)
         )
 
-    print(f"wrk -t1 -dN{SECONDS_PER_RUN}s, median of {ROUNDS} interleaved rounds; one worker each")
+    print(
+        f"wrk -t1 -d{SECONDS_PER_RUN}s, median of {ROUNDS} interleaved rounds; one worker each; "
+        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )
     print(f"{'case':24} {'server':22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for label, _, _ in CASES:
         medians = {}

@@ -26,6 +26,11 @@ def test_make_help_lists_the_task_vocabulary(project):
         "lineage",
         "predict",
         "drift",
+        "serve",
+        "export",
+        "image",
+        "deploy",
+        "rollout-report",
         "test",
         "lint",
     } <= listed

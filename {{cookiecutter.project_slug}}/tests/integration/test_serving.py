@@ -138,7 +138,7 @@ def test_an_export_serves_with_no_tracking_server(registered, run, rows, tmp_pat
 
 def test_a_model_that_cannot_load_stops_the_server_with_a_clear_error(registered):
     serve = runner(registered, {"SERVING_MODEL": f"models:/{MODEL_NAME}@nobody"})
-    result = serve("python", "-m", "{{ cookiecutter.package_name }}", "serve", "--port", "0", check=False)
+    result = cli(serve, "serve", "--port", "0", check=False)
     assert result.returncode == 1
     assert result.stderr.endswith(
         f"error: could not load the model: model {MODEL_NAME!r} has no version or alias 'nobody'\n"

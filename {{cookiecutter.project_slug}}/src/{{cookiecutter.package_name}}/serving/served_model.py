@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import sklearn
 
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.serving.export import (
@@ -61,7 +62,10 @@ class ServedModel:
 
     def predict(self, rows: Sequence[tuple]) -> Predictions:
         """Score rows whose values are in `columns` order, as `predict.predict_frame` does."""
-        probability = self.estimator.predict_proba(self._features(rows))[:, 1]
+        # The request schema lets only finite numbers through, so scikit-learn's own check for
+        # NaN and infinity is redundant; skipping it saves about a fifth of a 1-row prediction.
+        with sklearn.config_context(assume_finite=True):
+            probability = self.estimator.predict_proba(self._features(rows))[:, 1]
         prediction = (probability >= self.decision_threshold).astype(int)
         return Predictions(probability.tolist(), prediction.tolist())
 

@@ -16,7 +16,11 @@ from {{ cookiecutter.package_name }}.schema import FEATURE_SCHEMA
 from {{ cookiecutter.package_name }}.serving.metrics import ServingMetrics, VersionMetrics
 from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
 from {{ cookiecutter.package_name }}.serving.rollout import CHALLENGER, CHAMPION, Router
-from {{ cookiecutter.package_name }}.serving.schemas import ParsedRequest, RequestSchema, range_constraints
+from {{ cookiecutter.package_name }}.serving.schemas import (
+    ParsedRequest,
+    RequestSchema,
+    range_constraints,
+)
 from {{ cookiecutter.package_name }}.serving.served_model import ServedModel, load_model
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
 
