@@ -55,7 +55,8 @@ def register(params: Params) -> Registration:
             f"dvc.lock has no hash for {params.paths.model}; run `make repro` before registering"
         )
     name = params.mlflow.model_name
-    # Serialise check-then-create for the embedded store; a server orders requests itself.
+    # Serialise check-then-create for the embedded store. A tracking server offers no lock, so
+    # two machines registering the same model file at the same moment may both add a version.
     database = tracking.sqlite_path(tracking.tracking_uri())
     lock = (
         FileLock(database.with_name(database.name + ".lock"))
