@@ -16,6 +16,8 @@ from pathlib import Path
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 MEASURE = "measure"
+# What a nox session with the uv backend sets to point uv and python at its own venv.
+SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
 REGISTRY_COMMANDS = [["register"], ["promote"], ["lineage", "champion"], ["rollback"]]
 
 
@@ -73,7 +75,7 @@ def main() -> None:
 
     from cookiecutter.main import cookiecutter
 
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
     with tempfile.TemporaryDirectory() as scratch:
         project = Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=scratch))
         subprocess.run(["make", "setup"], cwd=project, env=env, check=True, capture_output=True)

@@ -2,6 +2,7 @@
 tracking server on PostgreSQL with proxied artifacts, each on a free loopback port."""
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -123,6 +124,8 @@ def s3_server(*buckets: str) -> Iterator[str]:
     """Run an S3-compatible server in this process; yield its endpoint URL."""
     from moto.server import ThreadedMotoServer
 
+    # Its web server would log every request of every client.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
