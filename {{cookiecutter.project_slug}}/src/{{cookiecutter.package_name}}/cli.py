@@ -138,6 +138,24 @@ def predict(args: argparse.Namespace) -> None:
     pd.concat([predictions, features], axis=1).to_csv(output, index=False)
 
 
+def score(args: argparse.Namespace) -> None:
+    import mlflow.sklearn
+
+    from {{ cookiecutter.package_name }} import compute, registry
+    from {{ cookiecutter.package_name }}.scoring import ScoringJob, score_dataset
+
+    params, client, name = registry_session()
+    version = registry.resolve(client, name, args.model)
+    model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
+    job = ScoringJob(args.input, args.output, version.version, params.evaluate.decision_threshold)
+    with compute.compute_on(compute.scheduler_address(params.compute)) as where:
+        rows = score_dataset(model, job)
+    print(
+        f"scored {rows} rows of {args.input} with {name} version {version.version} "
+        f"on {where}: {args.output}"
+    )
+
+
 def report(args: argparse.Namespace) -> None:
     import os
 
@@ -273,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("validate", "check the raw data against the schema"),
         ("prepare", "split the raw data into train and test sets"),
         ("profile", "describe the training split: the reference for drift checks"),
+        ("tune", "search the train settings, when params.yaml turns the search on"),
         ("train", "fit the model and log it to MLflow"),
         ("evaluate", "score the model on the test set; write metrics and plots"),
     ]:
@@ -299,6 +318,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--input", type=Path, help="CSV file with feature columns (default: paths.raw_data)"
     )
     command.add_argument("--output", type=Path, help="CSV file to write (default: stdout)")
+    command.add_argument("--model", default="champion", help="alias, version or URI")
+
+    command = add(
+        "score", score, "score a dataset of any size in partitions, here or on a Dask cluster"
+    )
+    command.add_argument(
+        "--input", type=Path, required=True, help="CSV or Parquet file, directory or glob"
+    )
+    command.add_argument(
+        "--output", type=Path, required=True, help="a .csv file, or else a Parquet directory"
+    )
     command.add_argument("--model", default="champion", help="alias, version or URI")
 
     command = add("report", report, "write the pull-request report and post it from CI")

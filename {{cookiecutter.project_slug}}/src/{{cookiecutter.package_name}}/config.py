@@ -2,10 +2,10 @@
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from {{ cookiecutter.package_name }}.errors import ConfigError
 from {{ cookiecutter.package_name }}.model import TrainParams
@@ -25,6 +25,7 @@ class Paths(FrozenModel):
     validation_report: Path
     train_data: Path
     test_data: Path
+    tuned_params: Path
     model: Path
     training_run: Path
     metrics: Path
@@ -45,6 +46,58 @@ class DataParams(FrozenModel):
 class SplitParams(FrozenModel):
     test_size: float = Field(gt=0, lt=1)
     seed: int
+
+
+class ComputeParams(FrozenModel):
+    # A Dask scheduler address; None keeps the work on this machine.
+    scheduler: str | None = None
+
+
+class Distribution(FrozenModel):
+    """A range the randomized search samples from."""
+
+    distribution: Literal["uniform", "loguniform", "randint"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _check_range(self) -> "Distribution":
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.distribution == "loguniform" and self.low <= 0:
+            raise ValueError(f"loguniform needs a positive low, not {self.low}")
+        return self
+
+
+SearchValues = Annotated[list[Any], Field(min_length=1)] | Distribution
+
+
+class TuneParams(FrozenModel):
+    enabled: bool
+    method: Literal["grid", "random"]
+    n_iter: int = Field(ge=1)
+    cv_folds: int = Field(ge=2)
+    scoring: Metric
+    space: dict[str, SearchValues] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_space(self) -> "TuneParams":
+        fields = TrainParams.model_fields
+        unknown = sorted(set(self.space) - set(fields))
+        if unknown:
+            raise ValueError(
+                f"space names {', '.join(unknown)}, not in the train section "
+                f"(its settings: {', '.join(fields)})"
+            )
+        if self.method == "grid":
+            ranges = [
+                name for name, values in self.space.items() if isinstance(values, Distribution)
+            ]
+            if ranges:
+                raise ValueError(
+                    f"a grid search needs lists of values, not ranges ({', '.join(ranges)})"
+                )
+        return self
 
 
 class EvaluateParams(FrozenModel):
@@ -78,10 +131,26 @@ class Params(FrozenModel):
     split: SplitParams
     # The model's own settings are declared beside it, in model.py.
     train: TrainParams
+    compute: ComputeParams
+    tune: TuneParams
     evaluate: EvaluateParams
     gate: GateParams
     drift: DriftParams
     mlflow: MlflowParams
+
+    @model_validator(mode="after")
+    def _check_search_values(self) -> "Params":
+        # Each value to try must be one the train section itself would accept.
+        for name, values in self.tune.space.items():
+            for value in values if isinstance(values, list) else []:
+                try:
+                    TrainParams.model_validate({**self.train.model_dump(), name: value})
+                except ValidationError as error:
+                    reason = error.errors()[0]["msg"]
+                    raise ValueError(
+                        f"tune.space.{name}: {value!r} is not valid: {reason}"
+                    ) from None
+        return self
 
 
 def load_params(path: Path = PARAMS_FILE) -> Params:

@@ -15,3 +15,7 @@ class DataValidationError(ProjectError):
 
 class TrackingError(ProjectError):
     """The MLflow tracking server or registry cannot be used."""
+
+
+class ComputeError(ProjectError):
+    """The Dask cluster named by the configuration cannot be used."""

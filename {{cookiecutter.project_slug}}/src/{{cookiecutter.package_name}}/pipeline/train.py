@@ -12,12 +12,14 @@ from {{ cookiecutter.package_name }} import lineage, tracking
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.data import features_and_target, read_table
 from {{ cookiecutter.package_name }}.model import build_model
+from {{ cookiecutter.package_name }}.pipeline.tune import tune_run_id, tuned_train_params
 
 
 def run(params: Params) -> dict:
     train = read_table(params.paths.train_data)
     features, target = features_and_target(train)
-    model = build_model(params.train, seed=params.split.seed).fit(features, target)
+    train_params = tuned_train_params(params)
+    model = build_model(train_params, seed=params.split.seed).fit(features, target)
 
     client = tracking.connect()
     experiment_id = tracking.ensure_experiment(client, params.mlflow.experiment)
@@ -29,6 +31,8 @@ def run(params: Params) -> dict:
         if raw_data_dvc.exists()
         else "untracked",
         "train_data_md5": lineage.file_md5(params.paths.train_data),
+        # The search whose best settings this run used, if one ran.
+        "tune_run_id": tune_run_id(params) or "none",
     }
     with mlflow.start_run(experiment_id=experiment_id, tags=tags) as run, warnings.catch_warnings():
         # A local path matches two of MLflow's equivalent source types, and the integer class
@@ -36,7 +40,7 @@ def run(params: Params) -> dict:
         warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
         mlflow.log_params(
-            {**params.train.model_dump(), **{f"split.{k}": v for k, v in params.split}}
+            {**train_params.model_dump(), **{f"split.{k}": v for k, v in params.split}}
         )
         mlflow.log_input(
             mlflow.data.from_pandas(train, source=str(params.paths.train_data), name="train"),

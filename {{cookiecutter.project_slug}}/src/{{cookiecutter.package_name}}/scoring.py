@@ -1,0 +1,92 @@
+"""Batch scoring: a dataset of any size, one partition at a time, here or on a Dask cluster."""
+
+import glob
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import dask
+import dask.dataframe as dd
+import pandas as pd
+
+from {{ cookiecutter.package_name }}.errors import DataValidationError
+from {{ cookiecutter.package_name }}.predict import check_features, predict_frame
+from {{ cookiecutter.package_name }}.schema import FEATURES
+
+# Small enough that a few partitions per core fit in memory, large enough to keep the
+# per-partition overhead low.
+CSV_BLOCK_SIZE = "64MB"
+SCORE_COLUMNS = {"model_version": "string", "probability": "float64", "prediction": "int64"}
+
+
+@dataclass(frozen=True)
+class ScoringJob:
+    input: Path
+    output: Path
+    model_version: str
+    decision_threshold: float
+
+
+def read_dataset(path: Path) -> dd.DataFrame:
+    """Read a CSV file, a Parquet file or directory, or a glob of either, lazily in partitions."""
+    matches = sorted(glob.glob(str(path)))
+    if not matches:
+        raise DataValidationError(f"{path}: no file matches (a path the workers can read, too)")
+    if all(Path(match).is_dir() for match in matches) or path.suffix == ".parquet":
+        return dd.read_parquet(matches)
+    if path.suffix == ".csv":
+        return dd.read_csv(matches, blocksize=CSV_BLOCK_SIZE)
+    raise DataValidationError(f"{path}: not CSV (.csv) or Parquet (.parquet, or a directory)")
+
+
+def score_dataset(model, job: ScoringJob) -> int:
+    """Score every row of the input into the output; return the number of rows scored.
+
+    The output keeps the input's columns that are not features (identifiers, for instance),
+    and adds the model version, the probability and the prediction of each row. It appears
+    whole or not at all: an error leaves an earlier output in place.
+    """
+    dataset = read_dataset(job.input)
+    missing = [name for name in FEATURES if name not in dataset.columns]
+    if missing:
+        raise DataValidationError(f"{job.input}: columns missing: {', '.join(missing)}")
+    output_types = {
+        **{name: dtype for name, dtype in dataset.dtypes.items() if name not in FEATURES},
+        **SCORE_COLUMNS,
+    }
+    scores = dataset.map_partitions(
+        _score_partition,
+        # One copy of the model in the graph, however many partitions use it.
+        dask.delayed(model, pure=True),
+        job,
+        meta=output_types,
+    )
+    staging = job.output.with_name(f".{job.output.name}.partial")
+    _remove(staging)
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    if job.output.suffix == ".csv":
+        writer = scores.to_csv(staging, single_file=True, index=False, compute=False)
+    else:
+        writer = scores.to_parquet(staging, write_index=False, compute=False)
+    _, rows = dask.compute(writer, scores.map_partitions(len).sum())
+    _remove(job.output)
+    staging.rename(job.output)
+    return int(rows)
+
+
+def _score_partition(
+    frame: pd.DataFrame, model, job: ScoringJob, partition_info: dict | None = None
+) -> pd.DataFrame:
+    number = partition_info["number"] if partition_info else 0
+    source = f"{job.input} partition {number} (lines counted from the partition's first row)"
+    features = check_features(frame[list(FEATURES)], source, first_row_line=1)
+    version = pd.Series(job.model_version, index=frame.index, dtype="string", name="model_version")
+    predictions = predict_frame(model, features, job.decision_threshold)
+    return pd.concat([frame.drop(columns=list(FEATURES)), version, predictions], axis=1)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
