@@ -95,7 +95,7 @@ class TuneParams(FrozenModel):
             ]
             if ranges:
                 raise ValueError(
-                    f"a grid search needs lists of values, not ranges ({', '.join(ranges)})"
+                    f"a grid search needs lists of values, not ranges: {', '.join(ranges)}"
                 )
         return self
 
@@ -147,9 +147,7 @@ class Params(FrozenModel):
                     TrainParams.model_validate({**self.train.model_dump(), name: value})
                 except ValidationError as error:
                     reason = error.errors()[0]["msg"]
-                    raise ValueError(
-                        f"tune.space.{name}: {value!r} is not valid: {reason}"
-                    ) from None
+                    raise ValueError(f"tune.space.{name}: {value!r}: {reason}") from None
         return self
 
 
@@ -164,11 +162,15 @@ def load_params(path: Path = PARAMS_FILE) -> Params:
     try:
         return Params.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc']) or '<top level>'}: {issue['msg']}"
-            for issue in error.errors()
-        )
+        problems = "; ".join(_describe(issue) for issue in error.errors())
         raise ConfigError(f"{path}: {problems}") from None
+
+
+def _describe(issue) -> str:
+    # Checks across sections sit at the top level and name their keys themselves.
+    where = ".".join(str(part) for part in issue["loc"])
+    message = issue["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
 
 
 def tracking_uri() -> str:

@@ -2,6 +2,7 @@
 
 import glob
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,10 @@ def read_dataset(path: Path) -> dd.DataFrame:
     if all(Path(match).is_dir() for match in matches) or path.suffix == ".parquet":
         return dd.read_parquet(matches)
     if path.suffix == ".csv":
-        return dd.read_csv(matches, blocksize=CSV_BLOCK_SIZE)
+        # Declared rather than inferred from the first rows, which may not show every value.
+        return dd.read_csv(
+            matches, blocksize=CSV_BLOCK_SIZE, dtype=dict.fromkeys(FEATURES, "float64")
+        )
     raise DataValidationError(f"{path}: not CSV (.csv) or Parquet (.parquet, or a directory)")
 
 
@@ -68,7 +72,19 @@ def score_dataset(model, job: ScoringJob) -> int:
         writer = scores.to_csv(staging, single_file=True, index=False, compute=False)
     else:
         writer = scores.to_parquet(staging, write_index=False, compute=False)
-    _, rows = dask.compute(writer, scores.map_partitions(len).sum())
+    try:
+        with warnings.catch_warnings():
+            # The CSV writer is a graph, the row count an expression; computing them together
+            # materialises the scoring once for both, which is the point.
+            warnings.filterwarnings("ignore", message="Computing mixed collections")
+            _, rows = dask.compute(writer, scores.map_partitions(len).sum())
+    except ValueError as error:
+        # pandas reading a CSV column declared as numbers; its message names the value only.
+        if "could not convert" not in str(error):
+            raise
+        raise DataValidationError(
+            f"{job.input}: a feature holds a value that is not a number ({error})"
+        ) from None
     _remove(job.output)
     staging.rename(job.output)
     return int(rows)

@@ -14,7 +14,7 @@ def test_every_step_has_a_command():
     assert set(commands) >= {
         "init-tracking", "validate", "prepare", "profile", "train", "evaluate",
         "register", "gate", "promote", "rollback", "lineage", "predict", "drift", "make-batch",
-        "report", "serve", "export", "build-args", "rollout-report",
+        "report", "serve", "export", "build-args", "rollout-report", "tune", "score",
     }  # fmt: skip
 
 

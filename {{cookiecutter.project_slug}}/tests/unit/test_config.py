@@ -54,3 +54,35 @@ def test_params_are_frozen():
     params = load_params()
     with pytest.raises(ValueError, match="frozen"):
         params.train.C = 2.0
+
+
+def set_search(**changes):
+    return lambda params: params["tune"].update(changes)
+
+
+def test_a_search_over_an_unknown_setting_names_the_known_ones(tmp_path):
+    path = write_params(tmp_path, set_search(space={"learning_rate": [0.1]}))
+    with pytest.raises(
+        ConfigError, match=r"tune: .*learning_rate, not in the train section .*: C,"
+    ):
+        load_params(path)
+
+
+def test_a_search_value_the_train_section_would_refuse_is_named(tmp_path):
+    path = write_params(tmp_path, set_search(space={"C": [1.0, -1.0]}))
+    with pytest.raises(ConfigError, match=r"tune\.space\.C: -1\.0: Input should be greater than 0"):
+        load_params(path)
+
+
+def test_a_grid_search_refuses_ranges(tmp_path):
+    space = {"C": {"distribution": "loguniform", "low": 0.01, "high": 10}}
+    path = write_params(tmp_path, set_search(method="grid", space=space))
+    with pytest.raises(ConfigError, match="a grid search needs lists of values, not ranges: C"):
+        load_params(path)
+
+
+def test_a_range_must_be_ordered(tmp_path):
+    space = {"C": {"distribution": "uniform", "low": 5, "high": 1}}
+    path = write_params(tmp_path, set_search(method="random", space=space))
+    with pytest.raises(ConfigError, match=r"low \(5\.0\) must be below high \(1\.0\)"):
+        load_params(path)
