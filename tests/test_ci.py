@@ -35,6 +35,7 @@ TRAINING_INPUTS = [
     "data/raw/breast_cancer.csv.dvc",
     "src/my_ml_project/pipeline/train.py",
     "src/my_ml_project/model.py",
+    "src/my_ml_project/tuning.py",
     "src/my_ml_project/schema.py",
 ]
 SERVING_CODE = ["src/my_ml_project/serving/app.py", "Dockerfile"]

@@ -25,6 +25,7 @@ def test_make_help_lists_the_task_vocabulary(project):
         "rollback",
         "lineage",
         "predict",
+        "score",
         "drift",
         "serve",
         "export",
@@ -45,6 +46,9 @@ def test_setup_repro_register_promote_predict(project):
     predictions = (project / "predictions.csv").read_text().splitlines()
     assert predictions[0].startswith("model_version,probability,prediction,mean_radius")
     assert len(predictions) == 1 + 569
+    scored = make(project, "score", "INPUT=data/raw/*.csv", "OUTPUT=scores.csv")
+    assert "scored 569 rows" in scored
+    assert (project / "scores.csv").read_text().startswith("malignant,model_version,probability")
     assert "no drift" in make(project, "drift", "BATCH=data/processed/test.csv")
 
 
