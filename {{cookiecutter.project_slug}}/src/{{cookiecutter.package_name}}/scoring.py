@@ -65,19 +65,12 @@ def score_dataset(model, job: ScoringJob) -> int:
         job,
         meta=output_types,
     )
+    _check_replaceable(job.output)
     staging = job.output.with_name(f".{job.output.name}.partial")
     _remove(staging)
     job.output.parent.mkdir(parents=True, exist_ok=True)
-    if job.output.suffix == ".csv":
-        writer = scores.to_csv(staging, single_file=True, index=False, compute=False)
-    else:
-        writer = scores.to_parquet(staging, write_index=False, compute=False)
     try:
-        with warnings.catch_warnings():
-            # The CSV writer is a graph, the row count an expression; computing them together
-            # materialises the scoring once for both, which is the point.
-            warnings.filterwarnings("ignore", message="Computing mixed collections")
-            _, rows = dask.compute(writer, scores.map_partitions(len).sum())
+        rows = _write(scores, staging, csv=job.output.suffix == ".csv")
     except ValueError as error:
         # pandas reading a CSV column declared as numbers; its message names the value only.
         if "could not convert" not in str(error):
@@ -87,7 +80,34 @@ def score_dataset(model, job: ScoringJob) -> int:
         ) from None
     _remove(job.output)
     staging.rename(job.output)
+    return rows
+
+
+def _write(scores: dd.DataFrame, path: Path, csv: bool) -> int:
+    """Write the scores to `path`, removing what was written if anything fails."""
+    if csv:
+        writer = scores.to_csv(path, single_file=True, index=False, compute=False)
+    else:
+        writer = scores.to_parquet(path, write_index=False, compute=False)
+    try:
+        with warnings.catch_warnings():
+            # The CSV writer is a graph, the row count an expression; computing them together
+            # materialises the scoring once for both, which is the point.
+            warnings.filterwarnings("ignore", message="Computing mixed collections")
+            _, rows = dask.compute(writer, scores.map_partitions(len).sum())
+    except BaseException:
+        _remove(path)
+        raise
     return int(rows)
+
+
+def _check_replaceable(output: Path) -> None:
+    # A directory is replaced only if it holds nothing but Parquet files: an earlier output.
+    if output.is_dir() and any(entry.suffix != ".parquet" for entry in output.iterdir()):
+        raise DataValidationError(
+            f"{output}: a directory that is not an earlier scoring output; "
+            "choose another output path"
+        )
 
 
 def _score_partition(

@@ -74,6 +74,13 @@ def test_a_bad_value_names_its_partition_and_the_earlier_output_survives(model, 
     with pytest.raises(DataValidationError, match=r"(?s)partition 1 .*'mean_area'.*line 11: -1\.0"):
         score_dataset(model, job(tmp_path))
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "scores.parquet"), earlier)
+    assert not list(tmp_path.glob(".scores.parquet*")), "a partial output was left behind"
+
+
+def test_a_directory_that_is_not_an_earlier_output_is_never_replaced(model, batch, tmp_path):
+    with pytest.raises(DataValidationError, match="not an earlier scoring output"):
+        score_dataset(model, job(tmp_path, output="batch"))
+    assert len(list((tmp_path / "batch").glob("*.csv"))) == 3
 
 
 def test_a_value_that_is_not_a_number_is_named(model, batch, tmp_path):
