@@ -2,7 +2,6 @@
 
 import glob
 import shutil
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,14 +86,14 @@ def _write(scores: dd.DataFrame, path: Path, csv: bool) -> int:
     """Write the scores to `path`, removing what was written if anything fails."""
     if csv:
         writer = scores.to_csv(path, single_file=True, index=False, compute=False)
+        # The CSV writer works on the partitions' delayed objects: counting on the same ones
+        # scores each partition once for both.
+        row_count = dask.delayed(sum)([dask.delayed(len)(part) for part in scores.to_delayed()])
     else:
         writer = scores.to_parquet(path, write_index=False, compute=False)
+        row_count = scores.map_partitions(len).sum()
     try:
-        with warnings.catch_warnings():
-            # The CSV writer is a graph, the row count an expression; computing them together
-            # materialises the scoring once for both, which is the point.
-            warnings.filterwarnings("ignore", message="Computing mixed collections")
-            _, rows = dask.compute(writer, scores.map_partitions(len).sum())
+        _, rows = dask.compute(writer, row_count)
     except BaseException:
         _remove(path)
         raise

@@ -45,6 +45,22 @@ def test_a_csv_output_is_one_file(model, batch, tmp_path):
     assert len(pd.read_csv(tmp_path / "scores.csv")) == len(batch)
 
 
+class CountingModel:
+    def __init__(self, model) -> None:
+        self.model, self.calls = model, 0
+
+    def predict_proba(self, features):
+        self.calls += 1
+        return self.model.predict_proba(features)
+
+
+@pytest.mark.parametrize("output", ["scores.csv", "scores.parquet"])
+def test_each_partition_is_scored_once(model, batch, tmp_path, output):
+    counting = CountingModel(model)
+    score_dataset(counting, job(tmp_path, output=output))
+    assert counting.calls == 3
+
+
 def test_parquet_input_is_read_too(model, batch, tmp_path):
     batch.to_parquet(tmp_path / "batch.parquet")
     assert score_dataset(model, job(tmp_path, input="batch.parquet")) == len(batch)
