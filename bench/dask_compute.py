@@ -9,7 +9,6 @@ growing size, on this machine and on the 2-worker cluster, with the peak memory 
 process; `predict`, which reads a whole CSV file at once, is the reference at the smallest size.
 """
 
-import os
 import shutil
 import subprocess
 import sys
@@ -19,11 +18,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from cookiecutter.main import cookiecutter
+from baked import bake, environment, package_of, run
 
-TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
-# nox points these at its own environment; the project must build and use its own .venv.
-SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 TRAINING_ROWS = 40_000
 SCORING_ROWS = (1_000_000, 5_000_000, 10_000_000)
@@ -81,21 +77,6 @@ print(client.scheduler.address)
 """
 
 
-def environment(project: Path, extra: dict[str, str]) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
-    env["PATH"] = f"{project / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
-    return env | extra
-
-
-def run(project: Path, *command: str, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        command, cwd=project, env=environment(project, env or {}), capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
 def measured(project: Path, *command: str, env: dict[str, str] | None = None) -> tuple[float, int]:
     """Run a command; return its wall time in seconds and its peak memory in megabytes."""
     start = time.perf_counter()
@@ -112,7 +93,7 @@ def dask_cluster(project: Path, workers: int) -> Iterator[dict[str, str]]:
 
         def start(*command: str) -> None:
             process = subprocess.Popen(
-                command, cwd=directory, env=environment(project, {}),
+                command, cwd=directory, env=environment(project),
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             stack.callback(process.wait, 30)
@@ -173,8 +154,8 @@ def benchmark_scoring(project: Path, package: str, scratch: Path) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
-        project = Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=scratch))
-        package = next(path.name for path in (project / "src").iterdir() if path.is_dir())
+        project = bake(scratch)
+        package = package_of(project)
         for target in ["setup", "repro", "register", "promote"]:
             run(project, "make", target)
         benchmark_scoring(project, package, Path(scratch))

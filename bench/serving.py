@@ -23,11 +23,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from cookiecutter.main import cookiecutter
+from baked import bake, environment, run
 
-TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
-# What a nox session with the uv backend sets to point uv and python at its own venv.
-SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
 PACKAGE = "my_ml_project"
 ROUNDS = 3
 SECONDS_PER_RUN = 5
@@ -72,13 +69,6 @@ for rows in (1, 100):
     )
 print(json.dumps(figures))
 """
-
-
-def quiet(command: list[str], cwd: Path, env: dict[str, str]) -> str:
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
 
 
 def free_port() -> int:
@@ -128,24 +118,21 @@ def main() -> None:
         sys.exit("wrk is missing: apt-get install wrk")
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
-        project = Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=scratch_dir))
-        env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
-        quiet(["make", "setup"], project, env)
-        quiet(["make", "repro", "register", "promote"], project, env)
-        venv_bin = project / ".venv" / "bin"
-        env["PATH"] = f"{venv_bin}{os.pathsep}{env['PATH']}"
-        model_name = json.loads(
-            quiet(["python", "-m", PACKAGE, "lineage", "--json"], project, env)
-        )["model_name"]
+        project = bake(scratch_dir)
+        run(project, "make", "setup")
+        run(project, "make", "repro", "register", "promote")
+        model_name = json.loads(run(project, "python", "-m", PACKAGE, "lineage", "--json"))[
+            "model_name"
+        ]
         export = scratch / "export"
-        quiet(["python", "-m", PACKAGE, "export", "--output", str(export)], project, env)
+        run(project, "python", "-m", PACKAGE, "export", "--output", str(export))
 
         frame_rows = json.loads(
-            quiet(
-                ["python", "-c", "import pandas as pd; from my_ml_project.schema import FEATURES;"
-                 "print(pd.read_csv('data/raw/breast_cancer.csv')[list(FEATURES)].head(100)"
-                 ".to_json(orient='split', index=False))"],
-                project, env,
+            run(
+                project, "python", "-c",
+                "import pandas as pd; from my_ml_project.schema import FEATURES;"
+                "print(pd.read_csv('data/raw/breast_cancer.csv')[list(FEATURES)].head(100)"
+                ".to_json(orient='split', index=False))",
             )
         )  # fmt: skip
         bodies = {}
@@ -173,12 +160,14 @@ def main() -> None:
                                     "--workers", "1", "-h", "127.0.0.1", "-p",
                                     str(ports["mlflow models serve"])],
         }  # fmt: skip
-        server_env = {
-            **env,
-            "SERVING_PREDICTION_LOG": str(scratch / "predictions.jsonl"),
-            # The project's store, named for `mlflow models serve`, which does not read config.py.
-            "MLFLOW_TRACKING_URI": "sqlite:///mlflow.db",
-        }
+        server_env = environment(
+            project,
+            {
+                "SERVING_PREDICTION_LOG": str(scratch / "predictions.jsonl"),
+                # The project's store, named for `mlflow models serve`, which ignores config.py.
+                "MLFLOW_TRACKING_URI": "sqlite:///mlflow.db",
+            },
+        )
         servers = {
             name: subprocess.Popen(
                 command, cwd=project, env=server_env, start_new_session=True,
@@ -208,7 +197,7 @@ def main() -> None:
                 server.wait(timeout=30)
 
         floor = json.loads(
-            quiet(["python", "-c", FLOOR_SCRIPT.format(package=PACKAGE), str(export)], project, env)
+            run(project, "python", "-c", FLOOR_SCRIPT.format(package=PACKAGE), str(export))
         )
 
     print(

@@ -7,17 +7,15 @@ project, sets it up, and measures with the project's own environment and test he
 start the same services as its `services` tests. Figures go to stdout; nothing is asserted.
 """
 
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+from baked import bake, environment, run
+
 MEASURE = "measure"
-# What a nox session with the uv backend sets to point uv and python at its own venv.
-SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
 REGISTRY_COMMANDS = [["register"], ["promote"], ["lineage", "champion"], ["rollback"]]
 
 
@@ -73,18 +71,15 @@ def main() -> None:
         project, scratch = Path(sys.argv[2]), Path(sys.argv[3])
         return measure(project, scratch)
 
-    from cookiecutter.main import cookiecutter
-
-    env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
     with tempfile.TemporaryDirectory() as scratch:
-        project = Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=scratch))
-        subprocess.run(["make", "setup"], cwd=project, env=env, check=True, capture_output=True)
+        project = bake(scratch)
+        run(project, "make", "setup")
         work = Path(scratch) / "work"
         work.mkdir()
         subprocess.run(
             [str(project / ".venv/bin/python"), __file__, MEASURE, str(project), str(work)],
             cwd=project,
-            env={**env, "PYTHONPATH": str(project)},
+            env=environment(project, {"PYTHONPATH": str(project)}),
             check=True,
         )
 
