@@ -128,10 +128,9 @@ def benchmark_search(project: Path, package: str) -> None:
 def benchmark_scoring(project: Path, package: str, scratch: Path) -> None:
     synthesize = SYNTHESIZE.format(package=package)
     score = ("python", "-m", package, "score", "--output", str(scratch / "scores.parquet"))
-    print("batch scoring with the champion, `score` end to end (Parquet in, Parquet out)")
-    fixed, _ = measured(project, *score, "--input", "data/raw/breast_cancer.csv")
-    print(f"  fixed cost: the 569-row sample takes {fixed:.1f} s (start, registry, model load)")
-    print("  rows/s: end to end, then after the fixed cost")
+    print("batch scoring with the champion, `score` end to end (Parquet in, Parquet out);")
+    print("the marginal rate, from the previous size, leaves out the fixed cost of starting")
+    previous = {}
     with dask_cluster(project, 2) as cluster:
         for rows in SCORING_ROWS:
             dataset = scratch / f"rows-{rows}"
@@ -139,9 +138,15 @@ def benchmark_scoring(project: Path, package: str, scratch: Path) -> None:
             for where, env in (("this machine", None), ("2 workers", cluster)):
                 seconds, peak = measured(project, *score, "--input", str(dataset), env=env)
                 memory = f"peak memory {peak:5} MB" if env is None else f"client {peak} MB"
+                last_rows, last_seconds = previous.get(where, (0, 0.0))
+                marginal = (
+                    f"marginal {(rows - last_rows) / (seconds - last_seconds):>11,.0f} rows/s"
+                    if where in previous
+                    else " " * 29
+                )
                 print(f"  {rows:>10,} rows, {where:12} {seconds:6.1f} s  "
-                      f"{rows / seconds:>9,.0f} {rows / (seconds - fixed):>11,.0f} rows/s  "
-                      f"{memory}")  # fmt: skip
+                      f"{rows / seconds:>9,.0f} rows/s  {marginal}  {memory}")  # fmt: skip
+                previous[where] = (rows, seconds)
             shutil.rmtree(dataset)
 
     rows = SCORING_ROWS[0]
