@@ -10,6 +10,7 @@ process; `predict`, which reads a whole CSV file at once, is the reference at th
 """
 
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,7 @@ SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 TRAINING_ROWS = 40_000
 SCORING_ROWS = (1_000_000, 5_000_000, 10_000_000)
 ROWS_PER_FILE = 250_000
+SCORING_REPEATS = 3
 CLUSTER_START_SECONDS = 60
 
 # Runs inside the baked project, with its own interpreter and package: rows drawn from the
@@ -77,11 +79,16 @@ print(client.scheduler.address)
 """
 
 
-def measured(project: Path, *command: str, env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Run a command; return its wall time in seconds and its peak memory in megabytes."""
-    start = time.perf_counter()
-    peak_kilobytes = run(project, "python", "-c", PEAK_MEMORY, *command, env=env)
-    return time.perf_counter() - start, int(peak_kilobytes) // 1024
+def measured(
+    project: Path, *command: str, env: dict[str, str] | None = None, repeats: int = 1
+) -> tuple[float, int]:
+    """Run a command; return its median wall time in seconds and its peak memory in megabytes."""
+    times, peaks = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        peaks.append(int(run(project, "python", "-c", PEAK_MEMORY, *command, env=env)) // 1024)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), max(peaks)
 
 
 @contextmanager
@@ -128,15 +135,19 @@ def benchmark_search(project: Path, package: str) -> None:
 def benchmark_scoring(project: Path, package: str, scratch: Path) -> None:
     synthesize = SYNTHESIZE.format(package=package)
     score = ("python", "-m", package, "score", "--output", str(scratch / "scores.parquet"))
-    print("batch scoring with the champion, `score` end to end (Parquet in, Parquet out);")
-    print("the marginal rate, from the previous size, leaves out the fixed cost of starting")
+    print(f"batch scoring with the champion, `score` end to end (Parquet in, Parquet out), "
+          f"median of {SCORING_REPEATS} runs after a warm-up; the marginal rate, from the "
+          "previous size, leaves out the fixed cost of starting")  # fmt: skip
+    run(project, *score, "--input", "data/raw/breast_cancer.csv")
     previous = {}
     with dask_cluster(project, 2) as cluster:
         for rows in SCORING_ROWS:
             dataset = scratch / f"rows-{rows}"
             run(project, "python", "-c", synthesize, str(rows), str(ROWS_PER_FILE), str(dataset))
             for where, env in (("this machine", None), ("2 workers", cluster)):
-                seconds, peak = measured(project, *score, "--input", str(dataset), env=env)
+                seconds, peak = measured(
+                    project, *score, "--input", str(dataset), env=env, repeats=SCORING_REPEATS
+                )
                 memory = f"peak memory {peak:5} MB" if env is None else f"client {peak} MB"
                 last_rows, last_seconds = previous.get(where, (0, 0.0))
                 marginal = (
