@@ -17,7 +17,10 @@ def local_cluster(directory: Path, workers: int) -> Iterator[str]:
     dask = str(Path(sys.executable).parent / "dask")
     scheduler_file = directory / "scheduler.json"
     with ExitStack() as stack:
-        start = lambda *command: stack.enter_context(_process(directory, *command))  # noqa: E731
+
+        def start(*command: str) -> None:
+            stack.enter_context(_process(directory, *command))
+
         start(dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
               "--scheduler-file", str(scheduler_file))  # fmt: skip
         for number in range(workers):

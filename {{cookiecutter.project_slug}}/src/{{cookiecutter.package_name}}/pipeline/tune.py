@@ -29,6 +29,7 @@ def tune_run_id(params: Params) -> str | None:
 
 
 def _read_result(path: Path) -> dict:
+    # Missing when train runs by itself before any `tune`: then no search has run.
     return json.loads(path.read_text()) if path.exists() else {"best_params": {}}
 
 
