@@ -120,7 +120,6 @@ def lineage(args: argparse.Namespace) -> None:
 
 
 def predict(args: argparse.Namespace) -> None:
-    import mlflow.sklearn
     import pandas as pd
 
     from {{ cookiecutter.package_name }} import registry
@@ -129,7 +128,7 @@ def predict(args: argparse.Namespace) -> None:
 
     params, client, name = registry_session()
     version = registry.resolve(client, name, args.model)
-    model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
+    model = registry.load_estimator(version)
     source = args.input or params.paths.raw_data
     features = check_features(read_csv_for_validation(source), str(source))
     predictions = predict_frame(model, features, params.evaluate.decision_threshold)
@@ -139,14 +138,12 @@ def predict(args: argparse.Namespace) -> None:
 
 
 def score(args: argparse.Namespace) -> None:
-    import mlflow.sklearn
-
     from {{ cookiecutter.package_name }} import compute, registry
     from {{ cookiecutter.package_name }}.scoring import ScoringJob, score_dataset
 
     params, client, name = registry_session()
     version = registry.resolve(client, name, args.model)
-    model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
+    model = registry.load_estimator(version)
     job = ScoringJob(args.input, args.output, version.version, params.evaluate.decision_threshold)
     with compute.compute_on(compute.scheduler_address(params.compute)) as where:
         rows = score_dataset(model, job)

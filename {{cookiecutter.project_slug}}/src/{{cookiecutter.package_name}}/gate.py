@@ -3,7 +3,6 @@
 import json
 from dataclasses import asdict, dataclass, field
 
-import mlflow.sklearn
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 
@@ -80,7 +79,7 @@ def judge(
 
 def evaluate_version(version: ModelVersion, params: Params) -> dict[str, float]:
     features, target = features_and_target(read_table(params.paths.test_data))
-    model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
+    model = registry.load_estimator(version)
     probability = model.predict_proba(features)[:, 1]
     return classification_metrics(target, probability, params.evaluate.decision_threshold)
 

@@ -151,6 +151,14 @@ def resolve(client: MlflowClient, name: str, reference: str) -> ModelVersion:
         raise ProjectError(f"model {name!r} has no version or alias {reference!r}") from None
 
 
+def load_estimator(version: ModelVersion):
+    """Load a registered version as the scikit-learn estimator it was logged as."""
+    # Here rather than at the top: the other registry commands need no scikit-learn.
+    import mlflow.sklearn
+
+    return mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
+
+
 def lineage_record(client: MlflowClient, version: ModelVersion) -> dict:
     """Return the chain from a model version back to its run, commit, data and params."""
     run_id = version.run_id or version.tags.get("run_id")
