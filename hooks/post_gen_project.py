@@ -15,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+# cookiecutter's own dependencies, so nothing more is needed to generate a project.
+import yaml
 from cookiecutter.config import get_user_config
 from cookiecutter.repository import expand_abbreviations, is_repo_url
 
@@ -25,7 +27,7 @@ CI_PROVIDER_FILES = {
     "gitlab": [".gitlab-ci.yml"],
     "none": [],
 }
-SAMPLE_DATA = Path("data/raw/breast_cancer.csv")
+SAMPLES = Path("data/raw")
 CRUFT_FILE = ".cruft.json"
 # What `cruft update` never compares or patches: this record, git's and DVC's local state, the
 # project's data, and the lock file, which `uv lock` regenerates after an update.
@@ -42,6 +44,19 @@ def remove_unselected_ci_files(project: Path, provider: str) -> None:
                 shutil.rmtree(target)
             elif target.exists():
                 target.unlink()
+
+
+def sample_data(project: Path) -> Path:
+    """The chosen task's sample: the raw data params.yaml names."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    return Path(params["paths"]["raw_data"])
+
+
+def remove_other_samples(project: Path) -> None:
+    kept = sample_data(project)
+    for sample in (project / SAMPLES).glob("*.csv"):
+        if sample.relative_to(project) != kept:
+            sample.unlink()
 
 
 def rendered_by_cruft(answers: dict) -> bool:
@@ -170,7 +185,7 @@ def initialise_repository(project: Path, answers: dict[str, str]) -> None:
     run([*dvc, "init", "--quiet"], project)
     run([*dvc, "config", "core.autostage", "true"], project)
     run([*dvc, "remote", "add", "--default", "local", str(remote)], project)
-    run([*dvc, "add", "--quiet", str(SAMPLE_DATA)], project)
+    run([*dvc, "add", "--quiet", str(sample_data(project))], project)
     run([*dvc, "push", "--quiet"], project)
     run(["git", "add", "--all"], project)
     identity = git_identity(answers["author_name"], answers["author_email"])
@@ -184,6 +199,7 @@ def main(answers: dict) -> int:
     project = Path.cwd()
     if rendered_for_comparison(answers, project):
         remove_unselected_ci_files(project, answers["ci_provider"])
+        remove_other_samples(project)
         return 0
     problems = missing_tools()
     for problem in problems:
@@ -191,6 +207,7 @@ def main(answers: dict) -> int:
     if problems:
         return 1
     remove_unselected_ci_files(project, answers["ci_provider"])
+    remove_other_samples(project)
     record_template(project, answers)
     initialise_repository(project, answers)
     print(f"Created {project}. Next: cd {project.name} && make setup && make repro")

@@ -1,16 +1,12 @@
-"""Fixtures shared by unit and integration tests."""
+"""Fixtures shared by unit and integration tests, made from the project's own description."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.schema import FEATURES, TARGET
+from tests.synthetic import synthetic_frame
 
 
 @pytest.fixture
 def valid_frame() -> pd.DataFrame:
-    """Rows that satisfy the schema, with a learnable target."""
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(rng.uniform(0.1, 10.0, size=(150, len(FEATURES))), columns=list(FEATURES))
-    frame[TARGET] = (frame[FEATURES[0]] > 5).astype(int)
-    return frame
+    """Training rows that satisfy the description, with a learnable target."""
+    return synthetic_frame()

@@ -124,27 +124,34 @@ def predict(args: argparse.Namespace) -> None:
 
     from {{ cookiecutter.package_name }} import registry
     from {{ cookiecutter.package_name }}.pipeline.validate import read_csv_for_validation
-    from {{ cookiecutter.package_name }}.predict import check_features, predict_frame
+    from {{ cookiecutter.package_name }}.predict import check_inputs, predict_frame
+    from {{ cookiecutter.package_name }}.schema import DATA
+    from {{ cookiecutter.package_name }}.tasks import project_task
 
     params, client, name = registry_session()
+    task = project_task(params.task.kind)
     version = registry.resolve(client, name, args.model)
     model = registry.load_estimator(version)
     source = args.input or params.paths.raw_data
-    features = check_features(read_csv_for_validation(source), str(source))
-    predictions = predict_frame(model, features, params.evaluate.decision_threshold)
+    inputs = check_inputs(read_csv_for_validation(source), str(source))
+    predictions = predict_frame(model, task, inputs, params.evaluate.decision_threshold)
     predictions.insert(0, "model_version", version.version)
     output = args.output or sys.stdout
+    features = inputs[DATA.feature_names]
     pd.concat([predictions, features], axis=1).to_csv(output, index=False)
 
 
 def score(args: argparse.Namespace) -> None:
     from {{ cookiecutter.package_name }} import compute, registry
     from {{ cookiecutter.package_name }}.scoring import ScoringJob, score_dataset
+    from {{ cookiecutter.package_name }}.tasks import project_task
 
     params, client, name = registry_session()
     version = registry.resolve(client, name, args.model)
     model = registry.load_estimator(version)
-    job = ScoringJob(args.input, args.output, version.version, params.evaluate.decision_threshold)
+    task = project_task(params.task.kind)
+    threshold = params.evaluate.decision_threshold
+    job = ScoringJob(args.input, args.output, version.version, task, threshold)
     with compute.compute_on(compute.scheduler_address(params.compute)) as where:
         rows = score_dataset(model, job)
     print(

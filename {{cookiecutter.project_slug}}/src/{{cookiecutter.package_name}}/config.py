@@ -9,11 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from {{ cookiecutter.package_name }}.errors import ConfigError
 from {{ cookiecutter.package_name }}.model import TrainParams
+from {{ cookiecutter.package_name }}.tasks import TASKS, TaskKind
 
 PARAMS_FILE = Path("params.yaml")
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-
-Metric = Literal["accuracy", "precision", "recall", "f1", "roc_auc"]
 
 
 class FrozenModel(BaseModel):
@@ -29,8 +28,7 @@ class Paths(FrozenModel):
     model: Path
     training_run: Path
     metrics: Path
-    confusion_plot: Path
-    roc_plot: Path
+    plots: Path
     gate_decision: Path
     gate_summary: Path
     ci_report: Path
@@ -43,9 +41,16 @@ class DataParams(FrozenModel):
     min_rows: int = Field(ge=1)
 
 
+class TaskParams(FrozenModel):
+    kind: TaskKind
+
+
 class SplitParams(FrozenModel):
     test_size: float = Field(gt=0, lt=1)
     seed: int
+    # auto: by time when schema.py declares a time column, else stratified by class for
+    # classification and at random for regression.
+    strategy: Literal["auto", "random", "stratified", "time"] = "auto"
 
 
 class ComputeParams(FrozenModel):
@@ -77,7 +82,8 @@ class TuneParams(FrozenModel):
     method: Literal["grid", "random"]
     n_iter: int = Field(ge=1)
     cv_folds: int = Field(ge=2)
-    scoring: Metric
+    # One of the task's metrics (tasks.py).
+    scoring: str
     space: dict[str, SearchValues] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -105,10 +111,12 @@ class EvaluateParams(FrozenModel):
 
 
 class GateParams(FrozenModel):
-    primary_metric: Metric
-    min_primary: float = Field(ge=0, le=1)
+    primary_metric: str
+    # The worst value of the primary metric a challenger may have: a minimum when greater is
+    # better, a maximum when lower is better (rmse, log_loss).
+    worst_acceptable: float
     min_improvement: float = Field(ge=0)
-    max_secondary_drop: dict[Metric, float] = Field(default_factory=dict)
+    max_secondary_drop: dict[str, float] = Field(default_factory=dict)
 
 
 class DriftParams(FrozenModel):
@@ -127,6 +135,7 @@ class MlflowParams(FrozenModel):
 
 class Params(FrozenModel):
     paths: Paths
+    task: TaskParams
     data: DataParams
     split: SplitParams
     # The model's own settings are declared beside it, in model.py.
@@ -137,6 +146,23 @@ class Params(FrozenModel):
     gate: GateParams
     drift: DriftParams
     mlflow: MlflowParams
+
+    @model_validator(mode="after")
+    def _check_metrics_belong_to_the_task(self) -> "Params":
+        known = TASKS[self.task.kind].metrics
+        named = {
+            "gate.primary_metric": [self.gate.primary_metric],
+            "gate.max_secondary_drop": list(self.gate.max_secondary_drop),
+            "tune.scoring": [self.tune.scoring],
+        }
+        for key, metrics in named.items():
+            unknown = [metric for metric in metrics if metric not in known]
+            if unknown:
+                raise ValueError(
+                    f"{key}: {', '.join(unknown)} is not a metric of a {self.task.kind} task; "
+                    f"its metrics are {', '.join(known)}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _check_search_values(self) -> "Params":

@@ -10,7 +10,7 @@ from {{ cookiecutter.package_name }} import registry
 from {{ cookiecutter.package_name }}.config import GateParams, Params
 from {{ cookiecutter.package_name }}.data import features_and_target, read_table
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.pipeline.evaluate import classification_metrics
+from {{ cookiecutter.package_name }}.tasks import Metric, project_task
 
 
 @dataclass(frozen=True)
@@ -46,31 +46,38 @@ class GateDecision:
 
 def judge(
     rules: GateParams,
+    metrics: dict[str, Metric],
     challenger: dict[str, float],
     champion: dict[str, float] | None,
 ) -> tuple[bool, list[str]]:
-    """Apply the rules from params.yaml; return the verdict and one reason per rule."""
-    primary = rules.primary_metric
+    """Apply the rules from params.yaml, each metric in its own direction; return the verdict
+    and one reason per rule."""
+    name = rules.primary_metric
+    primary = metrics[name]
+    bound = "minimum" if primary.greater_is_better else "maximum"
     reasons = []
-    passed = challenger[primary] >= rules.min_primary
+    passed = primary.acceptable(challenger[name], rules.worst_acceptable)
     reasons.append(
-        f"{primary} {challenger[primary]:.4f} {'meets' if passed else 'is below'} "
-        f"the minimum {rules.min_primary}"
+        f"{name} {challenger[name]:.4f} {'meets' if passed else 'misses'} "
+        f"the {bound} {rules.worst_acceptable}"
     )
     if champion is None:
-        return passed, [*reasons, "no champion yet: the first version that meets the minimum wins"]
-    improvement = challenger[primary] - champion[primary]
+        return passed, [
+            *reasons,
+            f"no champion yet: the first version that meets the {bound} wins",
+        ]
+    improvement = primary.improvement(challenger[name], champion[name])
     improved = improvement > rules.min_improvement
     reasons.append(
-        f"{primary} changes by {improvement:+.4f} against the champion "
+        f"{name} improves by {improvement:+.4f} on the champion "
         f"({'more' if improved else 'not more'} than the required {rules.min_improvement})"
     )
     passed = passed and improved
-    for metric, allowed_drop in rules.max_secondary_drop.items():
-        drop = champion[metric] - challenger[metric]
+    for secondary, allowed_drop in rules.max_secondary_drop.items():
+        drop = -metrics[secondary].improvement(challenger[secondary], champion[secondary])
         within = drop <= allowed_drop
         reasons.append(
-            f"{metric} drops by {max(drop, 0):.4f} "
+            f"{secondary} gets worse by {max(drop, 0):.4f} "
             f"({'within' if within else 'beyond'} the allowed {allowed_drop})"
         )
         passed = passed and within
@@ -78,10 +85,10 @@ def judge(
 
 
 def evaluate_version(version: ModelVersion, params: Params) -> dict[str, float]:
-    features, target = features_and_target(read_table(params.paths.test_data))
-    model = registry.load_estimator(version)
-    probability = model.predict_proba(features)[:, 1]
-    return classification_metrics(target, probability, params.evaluate.decision_threshold)
+    task = project_task(params.task.kind)
+    features, actual = features_and_target(read_table(params.paths.test_data))
+    scores = task.scores(registry.load_estimator(version), features)
+    return task.evaluate(actual, scores, params.evaluate.decision_threshold)
 
 
 def run_gate(
@@ -90,7 +97,8 @@ def run_gate(
     """Score both versions, judge them, and write the decision as JSON and Markdown."""
     challenger_metrics = evaluate_version(challenger, params)
     champion_metrics = evaluate_version(champion, params) if champion else None
-    passed, reasons = judge(params.gate, challenger_metrics, champion_metrics)
+    metrics = project_task(params.task.kind).metrics
+    passed, reasons = judge(params.gate, metrics, challenger_metrics, champion_metrics)
     decision = GateDecision(
         passed=passed,
         challenger_version=str(challenger.version),
@@ -116,8 +124,17 @@ def promote_if_better(client: MlflowClient, params: Params) -> tuple[GateDecisio
         return None, f"version {challenger.version} is already the champion; nothing to do"
     decision = run_gate(client, params, challenger, champion)
     if not decision.passed:
-        kept = f"champion stays version {champion.version}" if champion else "there is no champion"
-        return decision, f"challenger version {challenger.version} is not promoted; {kept}"
+        if champion is None:
+            return decision, (
+                f"challenger version {challenger.version} is not promoted and there is no "
+                "champion yet; improve the model, or lower gate.worst_acceptable in params.yaml "
+                f"if {params.gate.primary_metric} is good enough for a first version, or "
+                f"promote it by hand: make promote VERSION={challenger.version} REASON=..."
+            )
+        return decision, (
+            f"challenger version {challenger.version} is not promoted; "
+            f"champion stays version {champion.version}"
+        )
     registry.promote(client, name, challenger.version, reason="; ".join(decision.reasons))
     replaced = f", replacing version {champion.version}" if champion else ""
     return decision, f"version {challenger.version} is now the champion{replaced}"

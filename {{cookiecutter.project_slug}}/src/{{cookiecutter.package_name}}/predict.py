@@ -1,23 +1,27 @@
-"""Score rows with a model, after checking them against the feature schema."""
+"""Score rows with a model, after checking them against the data description."""
 
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.pipeline.validate import CSV_FIRST_ROW_LINE, check_schema
-from {{ cookiecutter.package_name }}.schema import FEATURE_SCHEMA, FEATURES, TARGET
+from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.tasks import Task
 
 
-def check_features(
+def check_inputs(
     frame: pd.DataFrame, source: str, first_row_line: int = CSV_FIRST_ROW_LINE
 ) -> pd.DataFrame:
-    """Return the feature columns in model order, or raise an error naming what is wrong."""
-    features = frame.drop(columns=[TARGET], errors="ignore")
-    return check_schema(features, source, FEATURE_SCHEMA, first_row_line)[list(FEATURES)]
+    """Return the rows coerced to the description, or raise an error naming what is wrong.
+
+    Features are required; identifiers, the time, the target and ignored columns may be there.
+    """
+    return check_schema(frame, source, DATA.input_schema(), first_row_line)
 
 
-def predict_frame(model, features: pd.DataFrame, decision_threshold: float) -> pd.DataFrame:
-    """Return the positive-class probability and the predicted class of each row."""
-    probability = model.predict_proba(features)[:, 1]
-    return pd.DataFrame(
-        {"probability": probability, "prediction": (probability >= decision_threshold).astype(int)},
-        index=features.index,
-    )
+def predict_frame(
+    model, task: Task, inputs: pd.DataFrame, decision_threshold: float
+) -> pd.DataFrame:
+    """The output contract for each row (tasks.py), after the row's identifiers and time."""
+    scores = task.scores(model, DATA.model_frame(inputs))
+    outputs = task.outputs(scores, decision_threshold).set_axis(inputs.index)
+    kept = [name for name in DATA.passthrough if name in inputs.columns]
+    return pd.concat([inputs[kept], outputs], axis=1)

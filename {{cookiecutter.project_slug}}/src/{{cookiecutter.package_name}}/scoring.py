@@ -10,13 +10,14 @@ import dask.dataframe as dd
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.predict import check_features, predict_frame
-from {{ cookiecutter.package_name }}.schema import FEATURES
+from {{ cookiecutter.package_name }}.predict import check_inputs, predict_frame
+from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.tasks import Task
 
 # Small enough that a few partitions per core fit in memory, large enough to keep the
 # per-partition overhead low.
 CSV_BLOCK_SIZE = "64MB"
-SCORE_COLUMNS = {"model_version": "string", "probability": "float64", "prediction": "int64"}
+MODEL_VERSION = "model_version"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class ScoringJob:
     input: Path
     output: Path
     model_version: str
+    task: Task
     decision_threshold: float
 
 
@@ -35,10 +37,7 @@ def read_dataset(path: Path) -> dd.DataFrame:
     if all(Path(match).is_dir() for match in matches) or path.suffix == ".parquet":
         return dd.read_parquet(matches)
     if path.suffix == ".csv":
-        # Declared rather than inferred from the first rows, which may not show every value.
-        return dd.read_csv(
-            matches, blocksize=CSV_BLOCK_SIZE, dtype=dict.fromkeys(FEATURES, "float64")
-        )
+        return dd.read_csv(matches, blocksize=CSV_BLOCK_SIZE, dtype=_csv_types())
     raise DataValidationError(f"{path}: not CSV (.csv) or Parquet (.parquet, or a directory)")
 
 
@@ -46,16 +45,18 @@ def score_dataset(model, job: ScoringJob) -> int:
     """Score every row of the input into the output; return the number of rows scored.
 
     The output keeps the input's columns that are not features (identifiers, for instance),
-    and adds the model version, the probability and the prediction of each row. It appears
+    and adds the model version and the task's outputs (tasks.py) for each row. It appears
     whole or not at all: an error leaves an earlier output in place.
     """
     dataset = read_dataset(job.input)
-    missing = [name for name in FEATURES if name not in dataset.columns]
+    features = DATA.feature_names
+    missing = [name for name in features if name not in dataset.columns]
     if missing:
         raise DataValidationError(f"{job.input}: columns missing: {', '.join(missing)}")
     output_types = {
-        **{name: dtype for name, dtype in dataset.dtypes.items() if name not in FEATURES},
-        **SCORE_COLUMNS,
+        **{name: dtype for name, dtype in dataset.dtypes.items() if name not in features},
+        MODEL_VERSION: "string",
+        **job.task.output_columns(),
     }
     scores = dataset.map_partitions(
         _score_partition,
@@ -114,10 +115,17 @@ def _score_partition(
 ) -> pd.DataFrame:
     number = partition_info["number"] if partition_info else 0
     source = f"{job.input} partition {number} (lines counted from the partition's first row)"
-    features = check_features(frame[list(FEATURES)], source, first_row_line=1)
-    version = pd.Series(job.model_version, index=frame.index, dtype="string", name="model_version")
-    predictions = predict_frame(model, features, job.decision_threshold)
-    return pd.concat([frame.drop(columns=list(FEATURES)), version, predictions], axis=1)
+    features = DATA.feature_names
+    inputs = check_inputs(frame[features], source, first_row_line=1)
+    version = pd.Series(job.model_version, index=frame.index, dtype="string", name=MODEL_VERSION)
+    outputs = predict_frame(model, job.task, inputs, job.decision_threshold)
+    return pd.concat([frame.drop(columns=features), version, outputs], axis=1)
+
+
+def _csv_types() -> dict[str, str]:
+    # Declared rather than inferred from the first rows, which may not show every value.
+    numbers = {f.name: "float64" for f in DATA.features if f.kind == "numeric"}
+    return {**numbers, **DATA.read_dtypes()}
 
 
 def _remove(path: Path) -> None:

@@ -16,7 +16,8 @@ from pydantic import Field, ValidationError
 
 from {{ cookiecutter.package_name }}.config import FrozenModel
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.schema import FeatureSpec, feature_specs
+from {{ cookiecutter.package_name }}.description import DataDescription, Numeric
+from {{ cookiecutter.package_name }}.schema import DATA
 
 QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
 
@@ -51,15 +52,14 @@ def build_profile(
     source: str,
     sample_size: int,
     seed: int,
-    specs: dict[str, FeatureSpec] | None = None,
+    data: DataDescription = DATA,
 ) -> ReferenceProfile:
     """Describe each feature column of the frame; the same inputs give the same profile."""
-    specs = specs or feature_specs()
     sample = frame if len(frame) <= sample_size else frame.sample(sample_size, random_state=seed)
     features = {
-        name: _categorical(frame[name])
-        if specs[name].categorical
-        else _numeric(frame[name], sample[name])
+        name: _numeric(frame[name], sample[name])
+        if isinstance(data.feature(name), Numeric)
+        else _categorical(frame[name])
         for name in frame.columns
     }
     return ReferenceProfile(

@@ -3,16 +3,16 @@
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.data import read_table
 from {{ cookiecutter.package_name }}.drift.profile import build_profile, save_profile
-from {{ cookiecutter.package_name }}.schema import FEATURES
+from {{ cookiecutter.package_name }}.schema import DATA
 
 
 def run(params: Params) -> dict:
     train = read_table(params.paths.train_data)
     profile = build_profile(
-        train[list(FEATURES)],
+        train[DATA.feature_names],
         source=str(params.paths.train_data),
         sample_size=params.drift.reference_sample_size,
         seed=params.split.seed,
     )
     save_profile(profile, params.paths.reference_profile)
-    return {"rows": profile.rows, "sample_rows": profile.sample_rows, "features": len(FEATURES)}
+    return {"rows": profile.rows, "sample_rows": profile.sample_rows, "features": len(DATA.features)}

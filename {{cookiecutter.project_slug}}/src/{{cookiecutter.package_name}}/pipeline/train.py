@@ -11,7 +11,7 @@ from mlflow.models import infer_signature
 from {{ cookiecutter.package_name }} import lineage, tracking
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.data import features_and_target, read_table
-from {{ cookiecutter.package_name }}.model import build_model
+from {{ cookiecutter.package_name }}.model import TRUSTED_TYPES, build_model
 from {{ cookiecutter.package_name }}.pipeline.tune import tune_run_id, tuned_train_params
 
 
@@ -19,7 +19,9 @@ def run(params: Params) -> dict:
     train = read_table(params.paths.train_data)
     features, target = features_and_target(train)
     train_params = tuned_train_params(params)
-    model = build_model(train_params, seed=params.split.seed).fit(features, target)
+    model = build_model(train_params, params.task.kind, seed=params.split.seed).fit(
+        features, target
+    )
 
     client = tracking.connect()
     experiment_id = tracking.ensure_experiment(client, params.mlflow.experiment)
@@ -53,6 +55,9 @@ def run(params: Params) -> dict:
             input_example=features.head(3),
             # Listing requirements skips MLflow's slow inference of them.
             pip_requirements=mlflow.sklearn.get_default_pip_requirements(),
+            serialization_format="skops",
+            # The project's reviewed list, not one computed from the model.
+            skops_trusted_types=TRUSTED_TYPES,
         )
 
     # The DVC output is the logged model itself, so its hash identifies what was registered.

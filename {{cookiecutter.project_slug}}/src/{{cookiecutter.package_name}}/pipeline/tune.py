@@ -38,7 +38,7 @@ def _search(params: Params) -> dict:
 
     from {{ cookiecutter.package_name }} import compute, lineage, tracking
     from {{ cookiecutter.package_name }}.data import features_and_target, read_table
-    from {{ cookiecutter.package_name }}.tuning import build_search
+    from {{ cookiecutter.package_name }}.tuning import build_search, metric_value
 
     features, target = features_and_target(read_table(params.paths.train_data))
     search = build_search(params)
@@ -57,7 +57,7 @@ def _search(params: Params) -> dict:
             {"method": tune.method, "cv_folds": tune.cv_folds, "scoring": scoring}
             | {f"best.{name}": value for name, value in best_params.items()}
         )
-        mlflow.log_metric(f"best_cv_{scoring}", search.best_score_)
+        mlflow.log_metric(f"best_cv_{scoring}", metric_value(params, search.best_score_))
         results = search.cv_results_
         for trial, candidate in enumerate(results["params"]):
             with mlflow.start_run(
@@ -66,7 +66,7 @@ def _search(params: Params) -> dict:
                 mlflow.log_params(candidate)
                 mlflow.log_metrics(
                     {
-                        f"cv_{scoring}": results["mean_test_score"][trial],
+                        f"cv_{scoring}": metric_value(params, results["mean_test_score"][trial]),
                         f"cv_{scoring}_std": results["std_test_score"][trial],
                         "rank": results["rank_test_score"][trial],
                         "fit_seconds": results["mean_fit_time"][trial],
@@ -75,7 +75,7 @@ def _search(params: Params) -> dict:
     return {
         "enabled": True,
         "best_params": best_params,
-        f"best_cv_{scoring}": float(search.best_score_),
+        f"best_cv_{scoring}": metric_value(params, float(search.best_score_)),
         "trials": len(results["params"]),
         "run_id": parent.info.run_id,
     }

@@ -10,9 +10,11 @@ import pandera.pandas as pa
 
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.schema import TRAINING_SCHEMA
+from {{ cookiecutter.package_name }}.schema import DATA
 
 MAX_REPORTED_CASES = 5
+# Each label needs a row in the training split and one in the test split.
+MIN_ROWS_PER_LABEL = 2
 # Row numbers as a spreadsheet shows a CSV file: the header is line 1.
 CSV_FIRST_ROW_LINE = 2
 # Enough of the file's end to hold its last line.
@@ -30,7 +32,8 @@ _DUPLICATES = "multiple_fields_uniqueness"
 
 
 def read_csv_for_validation(path: Path) -> pd.DataFrame:
-    """Read a CSV file, turning each way it can be unreadable into a message naming it."""
+    """Read a CSV file with the description's types, turning each way it can be unreadable
+    into a message naming it."""
     if not path.exists():
         raise DataValidationError(
             f"{path}: file not found (is the data checked out? try `dvc pull`)"
@@ -44,7 +47,7 @@ def read_csv_for_validation(path: Path) -> pd.DataFrame:
                 f"{path}: not a text CSV file (it holds binary data); export the data as CSV"
             )
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype=DATA.read_dtypes())
     except pd.errors.EmptyDataError:
         raise DataValidationError(f"{path}: no columns found; is this a CSV file?") from None
     except pd.errors.ParserError as error:
@@ -78,7 +81,25 @@ def validate_frame(frame: pd.DataFrame, source: Path, min_rows: int) -> pd.DataF
             f"{source}: {len(frame)} rows, fewer than the {min_rows} that params.yaml "
             "(data.min_rows) requires"
         )
-    return check_schema(frame, source, TRAINING_SCHEMA)
+    validated = check_schema(frame, source, DATA.training_schema())
+    _check_every_label_appears(validated, source)
+    return validated
+
+
+def _check_every_label_appears(frame: pd.DataFrame, source: Path) -> None:
+    # A model cannot learn a class it never sees, and a split needs two rows of each.
+    labels = DATA.target.labels
+    if labels is None:
+        return
+    counts = frame[DATA.target.name].value_counts()
+    rare = [label for label in labels if counts.get(label, 0) < MIN_ROWS_PER_LABEL]
+    if rare:
+        found = ", ".join(f"{label!r}: {counts.get(label, 0)}" for label in rare)
+        raise DataValidationError(
+            f"{source}: column {DATA.target.name!r} has fewer than {MIN_ROWS_PER_LABEL} rows of "
+            f"the labels {found}; add rows, or remove the labels from the Target in "
+            "src/{{ cookiecutter.package_name }}/schema.py"
+        )
 
 
 def check_schema(
