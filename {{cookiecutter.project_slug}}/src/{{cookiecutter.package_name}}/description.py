@@ -170,8 +170,9 @@ class DataDescription:
     # Validation --------------------------------------------------------------------------------
 
     def training_schema(self) -> pa.DataFrameSchema:
-        """Every column of the training data. Rows whose features repeat an earlier row would
-        leak between the splits, so training data must have none."""
+        """Every column of the training data. A row repeated whole (loaded twice, say) would
+        leak between the splits, so training data must have none; rows that share features
+        but differ in their identifiers or target are different records and are kept."""
         return pa.DataFrameSchema(
             {
                 **self._passthrough_columns(required=True),
@@ -181,7 +182,7 @@ class DataDescription:
             },
             strict=True,
             ordered=False,
-            unique=self.feature_names,
+            unique=[*self.passthrough, *self.feature_names, self.target.name],
             report_duplicates="exclude_first",
         )
 
@@ -192,7 +193,7 @@ class DataDescription:
             {
                 **self._passthrough_columns(required=False),
                 **self._feature_columns(),
-                self.target.name: self._target_column().set_required(False),
+                self.target.name: self._target_column(required=False),
                 **self._ignored_columns(),
             },
             strict=True,
@@ -220,12 +221,14 @@ class DataDescription:
     def _ignored_columns(self) -> dict[str, pa.Column]:
         return {name: pa.Column(nullable=True, required=False) for name in self.ignored}
 
-    def _target_column(self) -> pa.Column:
+    def _target_column(self, required: bool = True) -> pa.Column:
         labels = self.target.labels
         if labels is None:
-            return pa.Column(float, checks=pa.Check(_finite, name="finite"), coerce=True)
+            check = pa.Check(_finite, name="finite")
+            return pa.Column(float, checks=check, coerce=True, required=required)
         label_type = type(labels[0])
-        return pa.Column(label_type, checks=pa.Check.isin(list(labels)), coerce=True)
+        check = pa.Check.isin(list(labels))
+        return pa.Column(label_type, checks=check, coerce=True, required=required)
 
 
 def _finite(values: pd.Series) -> pd.Series:

@@ -125,10 +125,13 @@ def promote_if_better(client: MlflowClient, params: Params) -> tuple[GateDecisio
     decision = run_gate(client, params, challenger, champion)
     if not decision.passed:
         if champion is None:
+            primary = project_task(params.task.kind).metrics[params.gate.primary_metric]
+            # Relaxing a minimum lowers it; relaxing a maximum (rmse, log_loss) raises it.
+            relax = "lower" if primary.greater_is_better else "raise"
             return decision, (
                 f"challenger version {challenger.version} is not promoted and there is no "
-                "champion yet; improve the model, or lower gate.worst_acceptable in params.yaml "
-                f"if {params.gate.primary_metric} is good enough for a first version, or "
+                f"champion yet; improve the model, or {relax} gate.worst_acceptable in "
+                f"params.yaml if {primary.name} is good enough for a first version, or "
                 f"promote it by hand: make promote VERSION={challenger.version} REASON=..."
             )
         return decision, (

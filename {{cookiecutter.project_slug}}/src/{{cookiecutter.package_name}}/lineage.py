@@ -76,17 +76,29 @@ def dvc_file_hash(dvc_file: Path) -> str:
     return outs[0]["md5"]
 
 
-def dvc_lock_hashes(lock_file: Path = DVC_LOCK) -> dict[str, str]:
-    """Return the hash of every dependency and output recorded in dvc.lock, by path."""
+def dvc_lock_stages(lock_file: Path = DVC_LOCK) -> dict[str, dict[str, dict[str, str]]]:
+    """Return each stage's recorded hashes: {stage: {"deps": {path: md5}, "outs": {...}}}."""
     if not lock_file.exists():
         return {}
     stages = yaml.safe_load(lock_file.read_text()).get("stages", {})
-    hashes = {}
-    for stage in stages.values():
-        for entry in [*stage.get("deps", []), *stage.get("outs", [])]:
-            if "md5" in entry:
-                hashes[entry["path"]] = entry["md5"]
-    return hashes
+    return {
+        name: {
+            kind: {entry["path"]: entry["md5"] for entry in stage.get(kind, []) if "md5" in entry}
+            for kind in ("deps", "outs")
+        }
+        for name, stage in stages.items()
+    }
+
+
+def dvc_lock_hashes(lock_file: Path = DVC_LOCK) -> dict[str, str]:
+    """Return the hash of every dependency and output recorded in dvc.lock, by path.
+
+    Where a stage's output is another's dependency, the output's hash is the current one: the
+    dependent stage may not have run on it yet.
+    """
+    stages = dvc_lock_stages(lock_file).values()
+    deps = {path: md5 for stage in stages for path, md5 in stage["deps"].items()}
+    return deps | {path: md5 for stage in stages for path, md5 in stage["outs"].items()}
 
 
 def params_digest(params: dict) -> str:

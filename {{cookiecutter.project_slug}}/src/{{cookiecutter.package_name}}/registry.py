@@ -26,6 +26,8 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 PREVIOUS_CHAMPION_TAG = "previous_champion"
 MODEL_HASH_TAG = "model_md5"
+# The stage that judges the model: a model it has not scored is not registered.
+EVALUATE_STAGE = "evaluate"
 # Lineage facts copied from the training run onto its model version.
 RUN_LINEAGE_TAGS = ("git_commit", "git_branch", "git_dirty", "raw_data_md5", "train_data_md5")
 
@@ -46,14 +48,20 @@ def registered_version(client: MlflowClient, name: str, model_md5: str) -> Model
 
 def register(params: Params) -> Registration:
     """Register the model from the last `dvc repro` as `challenger`, once per model file."""
-    client = tracking.connect()
-    training_run = json.loads(params.paths.training_run.read_text())
     hashes = lineage.dvc_lock_hashes()
     model_md5 = hashes.get(str(params.paths.model))
     if model_md5 is None:
         raise ProjectError(
             f"dvc.lock has no hash for {params.paths.model}; run `make repro` before registering"
         )
+    evaluated = lineage.dvc_lock_stages().get(EVALUATE_STAGE, {}).get("deps", {})
+    if evaluated.get(str(params.paths.model)) != model_md5 or not params.paths.metrics.exists():
+        raise ProjectError(
+            f"the model in {params.paths.model} has no metrics: the last `dvc repro` stopped "
+            "before the evaluate stage; run `make repro` to the end before registering"
+        )
+    training_run = json.loads(params.paths.training_run.read_text())
+    client = tracking.connect()
     name = params.mlflow.model_name
     # Serialise check-then-create for the embedded store. A tracking server offers no lock, so
     # two machines registering the same model file at the same moment may both add a version.

@@ -9,9 +9,9 @@ import dask
 import dask.dataframe as dd
 import pandas as pd
 
+from {{ cookiecutter.package_name }}.description import DataDescription
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.predict import check_inputs, predict_frame
-from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.tasks import Task
 
 # Small enough that a few partitions per core fit in memory, large enough to keep the
@@ -29,15 +29,16 @@ class ScoringJob:
     decision_threshold: float
 
 
-def read_dataset(path: Path) -> dd.DataFrame:
-    """Read a CSV file, a Parquet file or directory, or a glob of either, lazily in partitions."""
+def read_dataset(path: Path, data: DataDescription) -> dd.DataFrame:
+    """Read a CSV file, a Parquet file or directory, or a glob of either, lazily in partitions,
+    with the types of the data's description."""
     matches = sorted(glob.glob(str(path)))
     if not matches:
         raise DataValidationError(f"{path}: no file matches (a path the workers can read, too)")
     if all(Path(match).is_dir() for match in matches) or path.suffix == ".parquet":
         return dd.read_parquet(matches)
     if path.suffix == ".csv":
-        return dd.read_csv(matches, blocksize=CSV_BLOCK_SIZE, dtype=_csv_types())
+        return dd.read_csv(matches, blocksize=CSV_BLOCK_SIZE, dtype=_csv_types(data))
     raise DataValidationError(f"{path}: not CSV (.csv) or Parquet (.parquet, or a directory)")
 
 
@@ -48,8 +49,8 @@ def score_dataset(model, job: ScoringJob) -> int:
     and adds the model version and the task's outputs (tasks.py) for each row. It appears
     whole or not at all: an error leaves an earlier output in place.
     """
-    dataset = read_dataset(job.input)
-    features = DATA.feature_names
+    dataset = read_dataset(job.input, job.task.data)
+    features = job.task.data.feature_names
     missing = [name for name in features if name not in dataset.columns]
     if missing:
         raise DataValidationError(f"{job.input}: columns missing: {', '.join(missing)}")
@@ -115,17 +116,18 @@ def _score_partition(
 ) -> pd.DataFrame:
     number = partition_info["number"] if partition_info else 0
     source = f"{job.input} partition {number} (lines counted from the partition's first row)"
-    features = DATA.feature_names
-    inputs = check_inputs(frame[features], source, first_row_line=1)
+    data = job.task.data
+    features = data.feature_names
+    inputs = check_inputs(frame[features], source, first_row_line=1, data=data)
     version = pd.Series(job.model_version, index=frame.index, dtype="string", name=MODEL_VERSION)
     outputs = predict_frame(model, job.task, inputs, job.decision_threshold)
     return pd.concat([frame.drop(columns=features), version, outputs], axis=1)
 
 
-def _csv_types() -> dict[str, str]:
+def _csv_types(data: DataDescription) -> dict[str, str]:
     # Declared rather than inferred from the first rows, which may not show every value.
-    numbers = {f.name: "float64" for f in DATA.features if f.kind == "numeric"}
-    return {**numbers, **DATA.read_dtypes()}
+    numbers = {f.name: "float64" for f in data.features if f.kind == "numeric"}
+    return {**numbers, **data.read_dtypes()}
 
 
 def _remove(path: Path) -> None:

@@ -11,19 +11,7 @@ from {{ cookiecutter.package_name }}.tasks import project_task
 
 
 def run(params: Params) -> dict[str, float]:
-    task = project_task(params.task.kind)
-    features, actual = features_and_target(read_table(params.paths.test_data))
-    model = mlflow.sklearn.load_model(str(params.paths.model))
-    scores = task.scores(model, features)
-    threshold = params.evaluate.decision_threshold
-    results = task.evaluate(actual, scores, threshold)
-
-    params.paths.metrics.parent.mkdir(parents=True, exist_ok=True)
-    params.paths.metrics.write_text(json.dumps(results, indent=2) + "\n")
-    plots = task.plot_data(actual, scores, threshold)
-    for name, frame in plots.items():
-        write_table(frame, params.paths.plots / name)
-
+    results = measure(mlflow.sklearn.load_model(str(params.paths.model)), params)
     training_run = json.loads(params.paths.training_run.read_text())
     tracking.connect()
     with mlflow.start_run(run_id=training_run["run_id"]):
@@ -32,4 +20,20 @@ def run(params: Params) -> dict[str, float]:
             model_id=training_run["model_id"],
         )
         mlflow.log_artifacts(str(params.paths.plots), artifact_path="plots")
+    return results
+
+
+def measure(model, params: Params) -> dict[str, float]:
+    """Score a model on the test set; write the task's metrics and plot data, and return the
+    metrics."""
+    task = project_task(params.task.kind)
+    features, actual = features_and_target(read_table(params.paths.test_data))
+    scores = task.scores(model, features)
+    threshold = params.evaluate.decision_threshold
+    results = task.evaluate(actual, scores, threshold)
+
+    params.paths.metrics.parent.mkdir(parents=True, exist_ok=True)
+    params.paths.metrics.write_text(json.dumps(results, indent=2) + "\n")
+    for name, frame in task.plot_data(actual, scores, threshold).items():
+        write_table(frame, params.paths.plots / name)
     return results

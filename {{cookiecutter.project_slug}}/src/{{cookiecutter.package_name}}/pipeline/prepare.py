@@ -5,18 +5,19 @@ from sklearn.model_selection import train_test_split
 
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.data import read_table, write_table
+from {{ cookiecutter.package_name }}.description import DESCRIPTION_FILE, DataDescription
 from {{ cookiecutter.package_name }}.errors import ConfigError
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.tasks import TASKS
 
 
-def split_strategy(params: Params) -> str:
+def split_strategy(params: Params, data: DataDescription = DATA) -> str:
     """The strategy in use: `auto` resolved from the description and the task."""
     strategy = params.split.strategy
-    if strategy == "time" and DATA.time is None:
+    if strategy == "time" and data.time is None:
         raise ConfigError(
-            "params.yaml split.strategy is time, but schema.py declares no time column "
-            "(DataDescription(time=...))"
+            f"params.yaml split.strategy is time, but {DESCRIPTION_FILE} declares no time "
+            "column (DataDescription(time=...)); declare one, or set split.strategy: auto"
         )
     if strategy == "stratified" and not TASKS[params.task.kind].stratify:
         raise ConfigError(
@@ -25,24 +26,33 @@ def split_strategy(params: Params) -> str:
         )
     if strategy != "auto":
         return strategy
-    if DATA.time is not None:
+    if data.time is not None:
         return "time"
     return "stratified" if TASKS[params.task.kind].stratify else "random"
 
 
-def split(frame: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    strategy = split_strategy(params)
+def split(
+    frame: pd.DataFrame, params: Params, data: DataDescription = DATA
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    strategy = split_strategy(params, data)
     if strategy == "time":
         # The latest rows are the test set: a model is judged on data newer than it saw.
-        ordered = frame.iloc[pd.to_datetime(frame[DATA.time]).argsort(kind="stable")]
+        ordered = frame.iloc[pd.to_datetime(frame[data.time]).argsort(kind="stable")]
         test_rows = max(1, round(len(ordered) * params.split.test_size))
         return ordered.iloc[:-test_rows], ordered.iloc[-test_rows:], strategy
-    train, test = train_test_split(
-        frame,
-        test_size=params.split.test_size,
-        random_state=params.split.seed,
-        stratify=frame[DATA.target.name] if strategy == "stratified" else None,
-    )
+    try:
+        train, test = train_test_split(
+            frame,
+            test_size=params.split.test_size,
+            random_state=params.split.seed,
+            stratify=frame[data.target.name] if strategy == "stratified" else None,
+        )
+    except ValueError as error:
+        # Too few rows for the test size, or for a row of each class on both sides.
+        raise ConfigError(
+            f"params.yaml split: cannot split {len(frame)} rows {strategy} with test_size "
+            f"{params.split.test_size}: {error}; change split.test_size or split.strategy"
+        ) from None
     return train, test, strategy
 
 

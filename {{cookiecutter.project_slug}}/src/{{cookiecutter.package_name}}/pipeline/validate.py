@@ -9,6 +9,7 @@ import pandera.errors
 import pandera.pandas as pa
 
 from {{ cookiecutter.package_name }}.config import Params
+from {{ cookiecutter.package_name }}.description import DESCRIPTION_FILE, DataDescription
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.schema import DATA
 
@@ -26,12 +27,12 @@ _GLOSSES = {
     "column_in_schema": "columns the schema does not list",
     "coerce_dtype": "values of the wrong type",
     "not_nullable": "empty cells",
-    "multiple_fields_uniqueness": "rows whose features repeat an earlier row",
+    "multiple_fields_uniqueness": "rows that repeat an earlier row",
 }
 _DUPLICATES = "multiple_fields_uniqueness"
 
 
-def read_csv_for_validation(path: Path) -> pd.DataFrame:
+def read_csv_for_validation(path: Path, data: DataDescription = DATA) -> pd.DataFrame:
     """Read a CSV file with the description's types, turning each way it can be unreadable
     into a message naming it."""
     if not path.exists():
@@ -47,7 +48,7 @@ def read_csv_for_validation(path: Path) -> pd.DataFrame:
                 f"{path}: not a text CSV file (it holds binary data); export the data as CSV"
             )
     try:
-        frame = pd.read_csv(path, dtype=DATA.read_dtypes())
+        frame = pd.read_csv(path, dtype=data.read_dtypes())
     except pd.errors.EmptyDataError:
         raise DataValidationError(f"{path}: no columns found; is this a CSV file?") from None
     except pd.errors.ParserError as error:
@@ -74,31 +75,33 @@ def _check_last_line_is_complete(path: Path, frame: pd.DataFrame) -> None:
         )
 
 
-def validate_frame(frame: pd.DataFrame, source: Path, min_rows: int) -> pd.DataFrame:
+def validate_frame(
+    frame: pd.DataFrame, source: Path, min_rows: int, data: DataDescription = DATA
+) -> pd.DataFrame:
     """Return the training data coerced to the schema, or raise one error listing every fault."""
     if len(frame) < min_rows:
         raise DataValidationError(
             f"{source}: {len(frame)} rows, fewer than the {min_rows} that params.yaml "
             "(data.min_rows) requires"
         )
-    validated = check_schema(frame, source, DATA.training_schema())
-    _check_every_label_appears(validated, source)
+    validated = check_schema(frame, source, data.training_schema())
+    _check_every_label_appears(validated, source, data)
     return validated
 
 
-def _check_every_label_appears(frame: pd.DataFrame, source: Path) -> None:
+def _check_every_label_appears(frame: pd.DataFrame, source: Path, data: DataDescription) -> None:
     # A model cannot learn a class it never sees, and a split needs two rows of each.
-    labels = DATA.target.labels
+    labels = data.target.labels
     if labels is None:
         return
-    counts = frame[DATA.target.name].value_counts()
+    counts = frame[data.target.name].value_counts()
     rare = [label for label in labels if counts.get(label, 0) < MIN_ROWS_PER_LABEL]
     if rare:
         found = ", ".join(f"{label!r}: {counts.get(label, 0)}" for label in rare)
         raise DataValidationError(
-            f"{source}: column {DATA.target.name!r} has fewer than {MIN_ROWS_PER_LABEL} rows of "
+            f"{source}: column {data.target.name!r} has fewer than {MIN_ROWS_PER_LABEL} rows of "
             f"the labels {found}; add rows, or remove the labels from the Target in "
-            "src/{{ cookiecutter.package_name }}/schema.py"
+            f"{DESCRIPTION_FILE}"
         )
 
 
