@@ -72,7 +72,9 @@ def _values(feature: Feature, rows: int, rng) -> pd.Series:
     else:
         values = pd.Series(rng.random(rows) < 0.5, dtype="boolean")
     if feature.nullable:
-        values[rng.random(rows) < MISSING_SHARE] = pd.NA if not isinstance(feature, Numeric) else np.nan
+        values[rng.random(rows) < MISSING_SHARE] = (
+            pd.NA if not isinstance(feature, Numeric) else np.nan
+        )
     return values
 
 

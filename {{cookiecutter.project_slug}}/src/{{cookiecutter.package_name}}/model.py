@@ -69,6 +69,9 @@ def build_model(params: TrainParams, task: str, seed: int) -> "Pipeline":
         estimator = Ridge(alpha=1 / params.C, max_iter=params.max_iter, random_state=seed)
     else:
         estimator = LogisticRegression(
-            C=params.C, max_iter=params.max_iter, class_weight=params.class_weight, random_state=seed
+            C=params.C,
+            max_iter=params.max_iter,
+            class_weight=params.class_weight,
+            random_state=seed,
         )
     return Pipeline([("prepare", prepare), ("estimate", estimator)])

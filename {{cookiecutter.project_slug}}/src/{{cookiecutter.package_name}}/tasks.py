@@ -69,7 +69,11 @@ _accuracy, _precision, _recall, _f1 = (
     _sk("recall_score"),
     _sk("f1_score"),
 )
-_roc_auc, _log_loss, _balanced = _sk("roc_auc_score"), _sk("log_loss"), _sk("balanced_accuracy_score")
+_roc_auc, _log_loss, _balanced = (
+    _sk("roc_auc_score"),
+    _sk("log_loss"),
+    _sk("balanced_accuracy_score"),
+)
 _mae, _rmse, _r2 = (
     _sk("mean_absolute_error"),
     _sk("root_mean_squared_error"),
@@ -170,8 +174,8 @@ class BinaryTask(Task):
     )
     default_primary = "roc_auc"
     default_worst_acceptable = 0.6
-    default_secondary_drop = {"accuracy": 0.02}
-    plots = {
+    default_secondary_drop: ClassVar[dict[str, float]] = {"accuracy": 0.02}
+    plots: ClassVar[dict[str, dict]] = {
         **_CONFUSION_PLOT,
         "roc.csv": {"template": "simple", "x": "fpr", "y": "tpr", "title": "ROC curve"},
         "precision_recall.csv": {
@@ -218,7 +222,10 @@ class MulticlassTask(Task):
         Metric("accuracy", True, lambda a, s, p: _accuracy(a, p), "accuracy"),
         Metric("balanced_accuracy", True, lambda a, s, p: _balanced(a, p), "balanced_accuracy"),
         Metric(
-            "f1_macro", True, lambda a, s, p: _f1(a, p, average="macro", zero_division=0), "f1_macro"
+            "f1_macro",
+            True,
+            lambda a, s, p: _f1(a, p, average="macro", zero_division=0),
+            "f1_macro",
         ),
         Metric(
             "log_loss",
@@ -229,8 +236,8 @@ class MulticlassTask(Task):
     )
     default_primary = "f1_macro"
     default_worst_acceptable = 0.5
-    default_secondary_drop = {"accuracy": 0.02}
-    plots = _CONFUSION_PLOT
+    default_secondary_drop: ClassVar[dict[str, float]] = {"accuracy": 0.02}
+    plots: ClassVar[dict[str, dict]] = _CONFUSION_PLOT
 
     def output_columns(self) -> dict[str, str]:
         return {
@@ -261,8 +268,8 @@ class RegressionTask(Task):
     )
     default_primary = "r2"
     default_worst_acceptable = 0.1
-    default_secondary_drop = {}
-    plots = {
+    default_secondary_drop: ClassVar[dict[str, float]] = {}
+    plots: ClassVar[dict[str, dict]] = {
         "predicted_vs_actual.csv": {
             "template": "scatter",
             "x": "actual",
@@ -296,7 +303,9 @@ class RegressionTask(Task):
         }
 
 
-TASKS: dict[str, type[Task]] = {task.kind: task for task in (BinaryTask, MulticlassTask, RegressionTask)}
+TASKS: dict[str, type[Task]] = {
+    task.kind: task for task in (BinaryTask, MulticlassTask, RegressionTask)
+}
 
 
 def probability_column(label) -> str:
@@ -322,7 +331,10 @@ def task_for(kind: TaskKind, data: "DataDescription") -> Task:
 
     target = data.target
     labels = target.labels
-    where = f"params.yaml task.kind is {kind}, but {DESCRIPTION_FILE} declares the target {target.name!r}"
+    where = (
+        f"params.yaml task.kind is {kind}, "
+        f"but {DESCRIPTION_FILE} declares the target {target.name!r}"
+    )
     if kind == "regression" and labels is not None:
         raise ConfigError(
             f"{where} with labels {list(labels)}; a regression target has none (labels=None)"

@@ -4,35 +4,35 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
+from {{ cookiecutter.package_name }}.description import DataDescription, Numeric
 from {{ cookiecutter.package_name }}.errors import DataValidationError, ProjectError
 from {{ cookiecutter.package_name }}.pipeline.validate import (
     CSV_FIRST_ROW_LINE,
     check_schema,
     read_csv_for_validation,
 )
-from {{ cookiecutter.package_name }}.schema import FEATURE_SCHEMA, FEATURES, FeatureSpec
+from {{ cookiecutter.package_name }}.schema import DATA
 
-# The feature schema, keeping only its columns: a batch may also hold the target, predictions
-# or ids, which are not the drift check's concern.
-BATCH_SCHEMA = pa.DataFrameSchema(FEATURE_SCHEMA.columns, strict="filter")
 _SNIFFED_BYTES = 1024
 
 
 def read_batch(path: Path) -> pd.DataFrame:
-    """Return a batch's features in schema order, from a CSV file or a JSON-lines log.
+    """Return a batch's features in the description's order, from a CSV file or a prediction
+    log, checked against the description; other columns (identifiers, the target,
+    predictions) are left out.
 
-    A file whose first character is `{` is read as a prediction log: one JSON object per line,
-    each with an `inputs` object holding the feature values.
+    A file whose first character is `{` is read as the service's prediction log: one JSON
+    object per line, whose `inputs` holds the rows scored, an array of row objects (or one
+    row object).
     """
     if path.is_file() and _starts_with_brace(path):
         frame, first_row_line = _read_prediction_log(path), 1
     else:
         frame, first_row_line = read_csv_for_validation(path), CSV_FIRST_ROW_LINE
-    return check_schema(frame, path, BATCH_SCHEMA, first_row_line)[list(FEATURES)]
+    checked = check_schema(frame, path, DATA.features_schema(), first_row_line)
+    return checked[DATA.feature_names].reset_index(drop=True)
 
 
 def _starts_with_brace(path: Path) -> bool:
@@ -41,20 +41,21 @@ def _starts_with_brace(path: Path) -> bool:
 
 
 def _read_prediction_log(path: Path) -> pd.DataFrame:
-    inputs, line_numbers = [], []
+    rows, line_numbers = [], []
     try:
         with path.open(encoding="utf-8") as stream:
             for number, line in enumerate(stream, start=1):
                 if line.strip():
-                    inputs.append(_inputs_of(line, path, number))
-                    line_numbers.append(number)
+                    inputs = _rows_of(line, path, number)
+                    rows += inputs
+                    line_numbers += [number] * len(inputs)
     except UnicodeDecodeError:
         raise DataValidationError(f"{path}: not a text file (cannot decode it as UTF-8)") from None
-    # Row labels are line numbers less one, so messages can name the lines.
-    return pd.DataFrame.from_records(inputs, index=pd.Index(line_numbers) - 1)
+    # Each row is labelled with its line number less one, so messages can name the lines.
+    return pd.DataFrame.from_records(rows, index=pd.Index(line_numbers, dtype=int) - 1)
 
 
-def _inputs_of(line: str, path: Path, number: int) -> dict:
+def _rows_of(line: str, path: Path, number: int) -> list[dict]:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
@@ -63,29 +64,28 @@ def _inputs_of(line: str, path: Path, number: int) -> dict:
             "object per line"
         ) from None
     inputs = record.get("inputs") if isinstance(record, dict) else None
-    if not isinstance(inputs, dict):
+    rows = [inputs] if isinstance(inputs, dict) else inputs
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise DataValidationError(
-            f"{path}: line {number} has no `inputs` object holding the feature values"
+            f"{path}: line {number} has no `inputs` holding the rows scored: an array of row "
+            "objects (or one row object) with the feature values"
         )
-    return inputs
+    return rows
 
 
 def shift_features(
-    frame: pd.DataFrame, features: Iterable[str], shift: float, specs: dict[str, FeatureSpec]
+    frame: pd.DataFrame, features: Iterable[str], shift: float, data: DataDescription = DATA
 ) -> pd.DataFrame:
-    """Move each named feature by `shift` of its standard deviation, within the schema's bounds."""
+    """Move each named numeric feature by `shift` of its standard deviation, within the bounds
+    the description declares; missing values stay missing."""
     shifted = frame.copy()
     for name in features:
-        if name not in specs:
-            raise ProjectError(f"unknown feature {name!r}; the features are: {', '.join(specs)}")
-        if specs[name].categorical:
-            raise ProjectError(f"{name!r} is categorical; only numeric features can be shifted")
-        lower, upper = _limits(specs[name].bounds)
-        shifted[name] = (frame[name] + shift * frame[name].std()).clip(lower, upper)
+        if name not in data.feature_names:
+            raise ProjectError(
+                f"unknown feature {name!r}; the features are: {', '.join(data.feature_names)}"
+            )
+        feature = data.feature(name)
+        if not isinstance(feature, Numeric):
+            raise ProjectError(f"{name!r} is {feature.kind}; only numeric features can be shifted")
+        shifted[name] = (frame[name] + shift * frame[name].std()).clip(feature.ge, feature.le)
     return shifted
-
-
-def _limits(bounds: dict[str, float]) -> tuple[float | None, float | None]:
-    lower = bounds.get("ge", np.nextafter(bounds["gt"], np.inf) if "gt" in bounds else None)
-    upper = bounds.get("le", np.nextafter(bounds["lt"], -np.inf) if "lt" in bounds else None)
-    return lower, upper

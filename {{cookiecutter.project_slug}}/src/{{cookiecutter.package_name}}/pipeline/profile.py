@@ -7,12 +7,15 @@ from {{ cookiecutter.package_name }}.schema import DATA
 
 
 def run(params: Params) -> dict:
-    train = read_table(params.paths.train_data)
     profile = build_profile(
-        train[DATA.feature_names],
+        read_table(params.paths.train_data),
         source=str(params.paths.train_data),
         sample_size=params.drift.reference_sample_size,
         seed=params.split.seed,
     )
     save_profile(profile, params.paths.reference_profile)
-    return {"rows": profile.rows, "sample_rows": profile.sample_rows, "features": len(DATA.features)}
+    return {
+        "rows": profile.rows,
+        "sample_rows": profile.sample_rows,
+        "features": len(DATA.features),
+    }

@@ -176,7 +176,8 @@ def _describe_case(case, first_row_line: int) -> str:
     if pd.isna(case.index):
         return repr(case.failure_case)
     line = f"line {int(case.index) + first_row_line}"
-    return line if case.failure_case is None else f"{line}: {case.failure_case!r}"
+    # An empty cell is its own failure ("empty cells"): its value says nothing more.
+    return line if pd.isna(case.failure_case) else f"{line}: {case.failure_case!r}"
 
 
 def run(params: Params) -> dict:

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -7,72 +8,60 @@ from {{ cookiecutter.package_name }}.drift.batch import shift_features
 from {{ cookiecutter.package_name }}.drift.compare import compare
 from {{ cookiecutter.package_name }}.drift.profile import build_profile
 from {{ cookiecutter.package_name }}.errors import DataValidationError, ProjectError
-from {{ cookiecutter.package_name }}.schema import FEATURES, FeatureSpec, feature_specs
-from tests.unit.drift.normal_rows import draw
+from {{ cookiecutter.package_name }}.schema import DATA
+from tests.unit.drift.normal_rows import KINDS, draw, numeric_features, without_values
 
-SHIFTED = ["mean_radius", "worst_texture"]
+
+@pytest.fixture(scope="module")
+def shifted_names() -> list[str]:
+    names = numeric_features()[:2]
+    if not names:
+        pytest.skip("schema.py declares no numeric feature to shift")
+    return names
 
 
 def test_a_batch_from_the_same_distribution_is_not_flagged(reference, rules):
-    result = compare(reference, draw(500, seed=2), "batch.csv", rules)
+    result = compare(reference, draw(2000, seed=2), "batch.csv", rules)
     assert not result.drift
     assert result.drifted_features == []
-    assert min(feature.adjusted_p_value for feature in result.features) > rules.p_value
+    assert result.summary().startswith(f"no drift: 0 of {len(DATA.features)} features drifted")
 
 
-def test_a_shifted_batch_is_flagged_on_the_shifted_features(reference, rules):
-    batch = shift_features(draw(500, seed=2), SHIFTED, 0.5, feature_specs())
+def test_a_shifted_batch_is_flagged_on_the_shifted_features(reference, rules, shifted_names):
+    batch = shift_features(draw(2000, seed=2), shifted_names, 1.0)
     result = compare(reference, batch, "batch.csv", rules)
     assert result.drift
-    assert result.drifted_features == SHIFTED
+    assert result.drifted_features == shifted_names
     drifted = {feature.feature: feature for feature in result.features if feature.drifted}
-    assert drifted["mean_radius"].test == "kolmogorov-smirnov"
-    assert drifted["mean_radius"].batch_mean > drifted["mean_radius"].reference_mean
+    first = drifted[shifted_names[0]]
+    assert (first.values.test, first.values.drifted) == ("kolmogorov-smirnov", True)
+    assert first.batch_mean > first.reference_mean
     assert "retraining is due" in result.summary()
 
 
-def test_drift_within_the_allowed_count_is_no_drift(reference, rules):
-    batch = shift_features(draw(500, seed=2), SHIFTED, 0.5, feature_specs())
-    lenient = rules.model_copy(update={"max_drifted_features": 2})
+def test_drift_within_the_allowed_count_is_no_drift(reference, rules, shifted_names):
+    batch = shift_features(draw(2000, seed=2), shifted_names, 1.0)
+    lenient = rules.model_copy(update={"max_drifted_features": len(shifted_names)})
     result = compare(reference, batch, "batch.csv", lenient)
     assert not result.drift
-    assert result.drifted_features == SHIFTED
-    assert result.summary().startswith("no drift: 2 of 30 features drifted (mean_radius,")
+    assert result.drifted_features == shifted_names
+    assert result.summary().startswith(
+        f"no drift: {len(shifted_names)} of {len(DATA.features)} features drifted "
+        f"({', '.join(shifted_names)})"
+    )
 
 
-def test_a_tiny_shift_between_large_samples_is_significant_but_too_small_to_count(rules):
+def test_a_tiny_shift_between_large_samples_is_significant_but_too_small_to_count(
+    rules, shifted_names
+):
     large = build_profile(draw(20_000, seed=1), "train.csv", sample_size=20_000, seed=0)
-    batch = shift_features(draw(20_000, seed=2), SHIFTED[:1], 0.15, feature_specs())
-    feature = compare(large, batch, "batch.csv", rules).features[FEATURES.index(SHIFTED[0])]
-    assert feature.adjusted_p_value < rules.p_value
-    assert feature.effect_size < rules.min_ks_statistic
+    batch = shift_features(draw(20_000, seed=2), shifted_names[:1], 0.15)
+    feature = compare(large, batch, "batch.csv", rules).features[
+        DATA.feature_names.index(shifted_names[0])
+    ]
+    assert feature.values.adjusted_p_value < rules.p_value
+    assert feature.values.effect_size < rules.min_ks_statistic
     assert not feature.drifted
-
-
-CATEGORICAL = {"colour": FeatureSpec(str, nullable=False, bounds={}, allowed=("red", "blue"))}
-
-
-def colours(red: int, blue: int) -> pd.DataFrame:
-    return pd.DataFrame({"colour": ["red"] * red + ["blue"] * blue})
-
-
-@pytest.mark.parametrize(
-    ("batch", "drifted"),
-    [(colours(red=48, blue=52), False), (colours(red=80, blue=20), True)],
-    ids=["same-shares", "more-red"],
-)
-def test_categorical_features_get_the_chi_squared_test(rules, batch, drifted):
-    profile = build_profile(colours(red=250, blue=250), "train.csv", 100, 0, CATEGORICAL)
-    (feature,) = compare(profile, batch, "batch.csv", rules).features
-    assert feature.test == "chi-squared"
-    assert feature.drifted is drifted
-    assert feature.reference_mean is None
-
-
-def test_a_category_never_seen_in_training_counts_as_drift(rules):
-    profile = build_profile(colours(red=250, blue=0), "train.csv", 100, 0, CATEGORICAL)
-    (feature,) = compare(profile, colours(red=30, blue=30), "batch.csv", rules).features
-    assert feature.drifted
 
 
 def test_a_batch_too_small_to_judge_is_refused(reference, rules):
@@ -80,14 +69,133 @@ def test_a_batch_too_small_to_judge_is_refused(reference, rules):
         compare(reference, draw(10, seed=2), "batch.csv", rules)
 
 
-def test_a_profile_older_than_the_schema_asks_for_a_repro(rules):
-    profile = build_profile(draw(100, seed=1).drop(columns=["mean_area"]), "t", 100, 0)
-    with pytest.raises(ProjectError, match=r"no mean_area.*make repro"):
-        compare(profile, draw(100, seed=2), "batch.csv", rules)
+def test_a_profile_older_than_the_description_asks_for_a_repro(rules):
+    first = DATA.feature_names[0]
+    profile = build_profile(draw(100, seed=1), "train.csv", 100, 0)
+    older = profile.model_copy(update={"features": dict(list(profile.features.items())[1:])})
+    with pytest.raises(ProjectError, match=rf"does not describe {first} .*make repro"):
+        compare(older, draw(100, seed=2), "batch.csv", rules)
+
+
+def test_a_feature_whose_kind_changed_asks_for_a_repro(kinds_reference, rules):
+    features = kinds_reference.features
+    retyped = kinds_reference.model_copy(
+        update={"features": {**features, "size": features["member"]}}
+    )
+    with pytest.raises(ProjectError, match=r"does not describe size as schema\.py declares"):
+        compare(retyped, draw(100, 2, KINDS), "batch.csv", rules, KINDS)
 
 
 def test_the_result_is_plain_json(reference, rules):
     result = json.loads(compare(reference, draw(100, seed=2), "batch.csv", rules).to_json())
     assert result["batch_rows"] == 100
-    assert [feature["feature"] for feature in result["features"]] == list(FEATURES)
-    assert set(result["features"][0]) >= {"statistic", "p_value", "adjusted_p_value", "drifted"}
+    assert [feature["feature"] for feature in result["features"]] == DATA.feature_names
+    assert set(result["features"][0]["values"]) >= {"statistic", "p_value", "adjusted_p_value"}
+    assert set(result["features"][0]) >= {"drifted", "missing", "batch_missing_share"}
+
+
+# Kinds a project's own description may not have, with a description of their own.
+
+
+def with_column(frame: pd.DataFrame, name: str, counts: dict, dtype: str) -> pd.DataFrame:
+    """The frame with the column holding each value of `counts` that many times, shuffled."""
+    values = [value for value, count in counts.items() for _ in range(count)]
+    assert len(values) == len(frame)
+    order = np.random.default_rng(0).permutation(len(values))
+    return frame.assign(**{name: pd.array(np.array(values, dtype=object)[order], dtype=dtype)})
+
+
+def colours(rows: int, seed: int, **counts: int) -> pd.DataFrame:
+    return with_column(draw(rows, seed, KINDS), "colour", counts, "string")
+
+
+def kinds_profile(frame: pd.DataFrame):
+    return build_profile(frame, "train.csv", sample_size=5000, seed=0, data=KINDS)
+
+
+def feature_of(result, name: str):
+    return next(feature for feature in result.features if feature.feature == name)
+
+
+@pytest.mark.parametrize(
+    ("shares", "drifted"),
+    [({"red": 48, "green": 26, "blue": 26}, False), ({"red": 80, "green": 10, "blue": 10}, True)],
+    ids=["same-shares", "more-red"],
+)
+def test_categorical_features_get_the_chi_squared_test(rules, shares, drifted):
+    profile = kinds_profile(colours(600, 1, red=200, green=200, blue=200))
+    result = compare(profile, colours(100, 2, **shares), "batch.csv", rules, KINDS)
+    colour = feature_of(result, "colour")
+    assert (colour.kind, colour.values.test) == ("categorical", "chi-squared")
+    assert colour.drifted is drifted
+    assert colour.reference_mean is None
+
+
+def test_booleans_get_the_chi_squared_test(kinds_reference, rules):
+    batch = with_column(draw(200, 2, KINDS), "member", {True: 170, False: 30}, "boolean")
+    member = feature_of(compare(kinds_reference, batch, "batch.csv", rules, KINDS), "member")
+    assert (member.kind, member.values.test, member.drifted) == ("boolean", "chi-squared", True)
+
+
+def test_a_value_never_seen_in_training_counts_as_drift(rules):
+    profile = kinds_profile(colours(300, 1, red=300))
+    result = compare(profile, colours(60, 2, red=30, blue=30), "batch.csv", rules, KINDS)
+    assert feature_of(result, "colour").values.drifted
+
+
+def test_the_same_kinds_with_the_same_share_missing_are_not_flagged(kinds_reference, rules):
+    result = compare(kinds_reference, draw(2000, 2, KINDS), "batch.csv", rules, KINDS)
+    assert result.drifted_features == []
+    # Every feature has missing values on both sides: two tests each, adjusted together.
+    assert result.tests_run() == 2 * len(KINDS.features)
+
+
+def test_a_rise_in_missing_values_is_drift_of_its_own(kinds_reference, rules):
+    batch = draw(400, 2, KINDS)
+    batch.loc[batch.index[:160], "size"] = np.nan
+    size = feature_of(compare(kinds_reference, batch, "batch.csv", rules, KINDS), "size")
+    assert not size.values.drifted
+    assert (size.missing.test, size.missing.drifted) == ("fisher-exact", True)
+    assert size.batch_missing_share > 0.4 > 0.1 > size.reference_missing_share
+    assert size.missing.effect_size == pytest.approx(
+        size.batch_missing_share - size.reference_missing_share
+    )
+    assert size.drifted
+
+
+def test_a_small_change_in_missing_values_is_too_small_to_count(rules):
+    reference = draw(20_000, 1, KINDS)
+    batch = draw(20_000, 2, KINDS)
+    batch.loc[batch.index[:600], "size"] = np.nan
+    size = feature_of(compare(kinds_profile(reference), batch, "b.csv", rules, KINDS), "size")
+    assert size.missing.adjusted_p_value < rules.p_value
+    assert size.missing.effect_size < rules.min_missing_change
+    assert not size.drifted
+
+
+@pytest.mark.parametrize("name", ["size", "colour", "member"])
+def test_a_feature_with_no_values_in_the_batch_is_drift_not_a_crash(kinds_reference, rules, name):
+    batch = without_values(draw(100, 2, KINDS), name)
+    result = compare(kinds_reference, batch, "batch.csv", rules, KINDS)
+    feature = feature_of(result, name)
+    assert (feature.values.p_value, feature.values.note) == (None, "no values to compare")
+    assert feature.missing.drifted
+    assert result.drifted_features == [name]
+    json.loads(result.to_json())
+
+
+def test_a_feature_with_no_values_in_training_is_drift_when_values_arrive(rules):
+    profile = kinds_profile(without_values(draw(300, 1, KINDS), "size"))
+    size = feature_of(compare(profile, draw(100, 2, KINDS), "batch.csv", rules, KINDS), "size")
+    assert size.values.p_value is None
+    assert size.reference_mean is None
+    assert size.missing.drifted
+
+
+def test_without_missing_values_on_either_side_the_share_is_not_tested(rules):
+    complete = draw(300, 1, KINDS).dropna()
+    result = compare(kinds_profile(complete), complete, "batch.csv", rules, KINDS)
+    assert {feature.missing.note for feature in result.features} == {
+        "no missing values on either side"
+    }
+    assert result.tests_run() == len(KINDS.features)

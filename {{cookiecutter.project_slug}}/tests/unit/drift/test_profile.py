@@ -1,5 +1,8 @@
+import numpy as np
+import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.description import Numeric
 from {{ cookiecutter.package_name }}.drift.profile import (
     CategoricalProfile,
     NumericProfile,
@@ -8,32 +11,68 @@ from {{ cookiecutter.package_name }}.drift.profile import (
     save_profile,
 )
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.schema import FeatureSpec
-from tests.unit.drift.normal_rows import draw
+from {{ cookiecutter.package_name }}.schema import DATA
+from tests.unit.drift.normal_rows import KINDS, draw
 
 
-def test_a_small_training_set_is_kept_whole(reference):
-    mean_radius = reference.features["mean_radius"]
-    assert isinstance(mean_radius, NumericProfile)
-    assert reference.rows == reference.sample_rows == len(mean_radius.sample) == 500
-    assert mean_radius.min <= mean_radius.quantiles["p50"] <= mean_radius.max
-    assert mean_radius.mean == pytest.approx(50, abs=1)
+def test_each_feature_is_profiled_as_the_description_declares_it(reference):
+    assert list(reference.features) == DATA.feature_names
+    for feature in DATA.features:
+        expected = NumericProfile if isinstance(feature, Numeric) else CategoricalProfile
+        assert isinstance(reference.features[feature.name], expected), feature.name
+
+
+def test_a_small_training_set_is_kept_whole():
+    frame = draw(300, seed=1, data=KINDS)
+    profile = build_profile(frame, "train.csv", sample_size=5000, seed=0, data=KINDS)
+    size = profile.features["size"]
+    assert profile.rows == profile.sample_rows == 300
+    assert size.sample == frame["size"].dropna().tolist()
+    assert size.min <= size.quantiles["p50"] <= size.max
+    assert size.mean == pytest.approx(frame["size"].mean())
 
 
 def test_a_large_training_set_is_sampled_the_same_way_every_time():
-    frame = draw(1000, seed=1)
-    first = build_profile(frame, "train.csv", sample_size=100, seed=7)
+    frame = draw(1000, seed=1, data=KINDS).fillna({"size": 50.0})
+    first = build_profile(frame, "train.csv", sample_size=100, seed=7, data=KINDS)
     assert first.rows == 1000
-    assert first.sample_rows == len(first.features["mean_area"].sample) == 100
-    assert first == build_profile(frame, "train.csv", sample_size=100, seed=7)
-    assert first != build_profile(frame, "train.csv", sample_size=100, seed=8)
+    assert first.sample_rows == len(first.features["size"].sample) == 100
+    assert first == build_profile(frame, "train.csv", sample_size=100, seed=7, data=KINDS)
+    assert first != build_profile(frame, "train.csv", sample_size=100, seed=8, data=KINDS)
 
 
-def test_a_categorical_feature_keeps_its_counts():
-    specs = {"colour": FeatureSpec(str, nullable=False, bounds={}, allowed=("red", "blue"))}
-    frame = draw(3, seed=1).assign(colour=["red", "blue", "red"])[["colour"]]
-    profile = build_profile(frame, "train.csv", sample_size=10, seed=0, specs=specs)
-    assert profile.features["colour"] == CategoricalProfile(counts={"blue": 1, "red": 2})
+def test_categories_and_booleans_keep_their_counts_and_every_feature_its_missing_values():
+    frame = pd.DataFrame(
+        {
+            "size": [1.0, np.nan, 3.0, 4.0],
+            "colour": pd.array(["red", "blue", "red", pd.NA], dtype="string"),
+            "member": pd.array([True, False, pd.NA, pd.NA], dtype="boolean"),
+        }
+    )
+    profile = build_profile(frame, "train.csv", sample_size=10, seed=0, data=KINDS)
+    assert profile.features["colour"] == CategoricalProfile(missing=1, counts={"blue": 1, "red": 2})
+    assert profile.features["member"] == CategoricalProfile(
+        missing=2, counts={"False": 1, "True": 1}
+    )
+    assert profile.features["size"].missing == 1
+    assert profile.missing_share("member") == 0.5
+
+
+def test_a_feature_with_no_values_is_profiled_and_saved(tmp_path):
+    frame = draw(50, seed=1, data=KINDS).assign(size=np.nan, colour=pd.NA)
+    profile = build_profile(frame, "train.csv", sample_size=10, seed=0, data=KINDS)
+    assert profile.features["size"] == NumericProfile(missing=50)
+    assert profile.features["colour"] == CategoricalProfile(missing=50, counts={})
+    path = tmp_path / "reference.json"
+    save_profile(profile, path)
+    assert load_profile(path) == profile
+
+
+def test_a_single_value_has_no_spread():
+    frame = draw(3, seed=1, data=KINDS).assign(size=[np.nan, 4.0, np.nan])
+    profile = build_profile(frame, "train.csv", sample_size=10, seed=0, data=KINDS)
+    assert profile.features["size"].std is None
+    assert profile.features["size"].mean == 4.0
 
 
 def test_a_saved_profile_loads_back_equal(reference, tmp_path):

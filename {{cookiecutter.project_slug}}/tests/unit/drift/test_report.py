@@ -1,14 +1,14 @@
 import base64
 import re
 
-import pandas as pd
+import pytest
 
+from {{ cookiecutter.package_name }}.description import DataDescription
 from {{ cookiecutter.package_name }}.drift.batch import shift_features
 from {{ cookiecutter.package_name }}.drift.compare import compare
-from {{ cookiecutter.package_name }}.drift.profile import build_profile
 from {{ cookiecutter.package_name }}.drift.report import render_html
-from {{ cookiecutter.package_name }}.schema import FeatureSpec, feature_specs
-from tests.unit.drift.normal_rows import draw
+from {{ cookiecutter.package_name }}.schema import DATA
+from tests.unit.drift.normal_rows import KINDS, draw, numeric_features, without_values
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -19,15 +19,21 @@ def embedded_plots(page: str) -> dict[str, bytes]:
     return {name: base64.b64decode(data) for name, data in found}
 
 
+def report(profile, batch, rules, data: DataDescription = DATA) -> str:
+    return render_html(compare(profile, batch, "batch.csv", rules, data), profile, batch)
+
+
 def test_each_drifted_feature_gets_a_plot(reference, rules):
-    batch = shift_features(draw(300, seed=2), ["mean_radius", "worst_area"], 1.0, feature_specs())
-    result = compare(reference, batch, "batch.csv", rules)
-    page = render_html(result, reference, batch)
+    shifted = numeric_features()[:2]
+    if not shifted:
+        pytest.skip("schema.py declares no numeric feature to shift")
+    batch = shift_features(draw(300, seed=2), shifted, 1.0)
+    page = report(reference, batch, rules)
     plots = embedded_plots(page)
-    assert list(plots) == ["mean_radius", "worst_area"]
+    assert list(plots) == shifted
     assert all(png.startswith(PNG_SIGNATURE) for png in plots.values())
     assert 'class="verdict drift"' in page
-    assert page.count('<tr class="drifted">') == 2
+    assert page.count('<tr class="drifted">') == len(shifted)
 
 
 def test_a_steady_batch_says_so_without_plots(reference, rules):
@@ -38,10 +44,19 @@ def test_a_steady_batch_says_so_without_plots(reference, rules):
     assert "&lt;batch&gt;.csv" in page
 
 
-def test_a_drifted_category_is_drawn(rules):
-    specs = {"colour": FeatureSpec(str, nullable=False, bounds={}, allowed=("red", "blue"))}
-    train = pd.DataFrame({"colour": ["red", "blue"] * 100})
-    profile = build_profile(train, "train.csv", sample_size=100, seed=0, specs=specs)
-    batch = pd.DataFrame({"colour": ["red"] * 90 + ["blue"] * 10})
-    page = render_html(compare(profile, batch, "batch.csv", rules), profile, batch)
-    assert list(embedded_plots(page)) == ["colour"]
+def test_drifted_categories_and_booleans_are_drawn(kinds_reference, rules):
+    batch = draw(300, 2, KINDS)
+    batch["colour"] = batch["colour"].where(batch["colour"].isna(), "red")
+    batch["member"] = batch["member"].where(batch["member"].isna(), True)
+    assert list(embedded_plots(report(kinds_reference, batch, rules, KINDS))) == [
+        "colour",
+        "member",
+    ]
+
+
+@pytest.mark.parametrize("name", ["size", "colour", "member"])
+def test_a_feature_with_no_values_left_is_drawn_and_tabled(kinds_reference, rules, name):
+    page = report(kinds_reference, without_values(draw(300, 2, KINDS), name), rules, KINDS)
+    assert list(embedded_plots(page)) == [name]
+    assert "no values to compare" in page
+    assert "<td>100.0%</td>" in page

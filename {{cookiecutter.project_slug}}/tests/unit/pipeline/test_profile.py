@@ -1,7 +1,8 @@
 from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.drift.profile import load_profile
+from {{ cookiecutter.package_name }}.description import Numeric
+from {{ cookiecutter.package_name }}.drift.profile import load_profile, value_counts
 from {{ cookiecutter.package_name }}.pipeline import profile
-from {{ cookiecutter.package_name }}.schema import FEATURES
+from {{ cookiecutter.package_name }}.schema import DATA
 
 
 def test_the_profile_describes_the_train_split_and_is_repeatable(valid_frame, tmp_path):
@@ -13,11 +14,18 @@ def test_the_profile_describes_the_train_split_and_is_repeatable(valid_frame, tm
     )
     params = params.model_copy(update={"paths": paths})
 
-    assert profile.run(params) == {"rows": 150, "sample_rows": 150, "features": len(FEATURES)}
+    rows, features = len(valid_frame), len(DATA.features)
+    assert profile.run(params) == {"rows": rows, "sample_rows": rows, "features": features}
     first = paths.reference_profile.read_bytes()
     profile.run(params)
 
     assert paths.reference_profile.read_bytes() == first
     saved = load_profile(paths.reference_profile)
-    assert list(saved.features) == list(FEATURES)
-    assert saved.features["mean_radius"].sample == valid_frame["mean_radius"].tolist()
+    assert list(saved.features) == DATA.feature_names
+    for feature in DATA.features:
+        described, values = saved.features[feature.name], valid_frame[feature.name]
+        assert described.missing == values.isna().sum(), feature.name
+        if isinstance(feature, Numeric):
+            assert described.sample == values.dropna().tolist(), feature.name
+        else:
+            assert described.counts == value_counts(values).to_dict(), feature.name
