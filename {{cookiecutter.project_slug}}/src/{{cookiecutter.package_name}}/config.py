@@ -124,6 +124,8 @@ class DriftParams(FrozenModel):
     p_value: float = Field(gt=0, lt=1)
     min_ks_statistic: float = Field(ge=0, le=1)
     min_cramers_v: float = Field(ge=0, le=1)
+    # The smallest change in a feature's share of missing values that counts as drift.
+    min_missing_change: float = Field(default=0.05, ge=0, le=1)
     max_drifted_features: int = Field(ge=0)
     min_batch_rows: int = Field(ge=2)
 

@@ -10,7 +10,8 @@ from {{ cookiecutter.package_name }} import registry
 from {{ cookiecutter.package_name }}.config import GateParams, Params
 from {{ cookiecutter.package_name }}.data import features_and_target, read_table
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.tasks import Metric, project_task
+from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.tasks import Metric, Task, project_task
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class GateDecision:
     def to_markdown(self) -> str:
         verdict = "passes" if self.passed else "does not pass"
         against = f"champion v{self.champion_version}" if self.champion_version else "no champion"
+        if self.champion_version and self.champion_metrics is None:
+            against = f"no comparable champion (v{self.champion_version} is not, see below)"
         lines = [
             f"### Quality gate: challenger v{self.challenger_version} {verdict}",
             "",
@@ -84,21 +87,60 @@ def judge(
     return passed, reasons
 
 
-def evaluate_version(version: ModelVersion, params: Params) -> dict[str, float]:
+def incomparable(model, task: Task) -> str | None:
+    """Why a model cannot be scored on this project's test set, or None when it can: a model
+    trained before the data or the task changed takes other inputs or predicts other things."""
+    fitted = [str(name) for name in getattr(model, "feature_names_in_", DATA.feature_names)]
+    if fitted != DATA.feature_names:
+        declared = _names(DATA.feature_names)
+        return f"it takes the inputs {_names(fitted)}, not schema.py's {declared}"
+    classes = getattr(model, "classes_", None)
+    predicts = "a number" if classes is None else f"{len(classes)} classes"
+    expected = f"{len(task.classes)} classes" if task.classes else "a number"
+    if predicts != expected:
+        return f"it predicts {predicts}, where this {task.kind} task predicts {expected}"
+    return None
+
+
+def _names(names: list[str], shown: int = 5) -> str:
+    more = f", and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def evaluate_version(model, params: Params) -> dict[str, float]:
     task = project_task(params.task.kind)
     features, actual = features_and_target(read_table(params.paths.test_data))
-    scores = task.scores(registry.load_estimator(version), features)
-    return task.evaluate(actual, scores, params.evaluate.decision_threshold)
+    return task.evaluate(actual, task.scores(model, features), params.evaluate.decision_threshold)
 
 
 def run_gate(
     client: MlflowClient, params: Params, challenger: ModelVersion, champion: ModelVersion | None
 ) -> GateDecision:
-    """Score both versions, judge them, and write the decision as JSON and Markdown."""
-    challenger_metrics = evaluate_version(challenger, params)
-    champion_metrics = evaluate_version(champion, params) if champion else None
-    metrics = project_task(params.task.kind).metrics
-    passed, reasons = judge(params.gate, metrics, challenger_metrics, champion_metrics)
+    """Score both versions, judge them, and write the decision as JSON and Markdown.
+
+    A champion that cannot be scored on the current test set (the data or the task changed
+    since it was trained) is not compared: the challenger is judged on the rules alone.
+    """
+    task = project_task(params.task.kind)
+    model = registry.load_estimator(challenger)
+    problem = incomparable(model, task)
+    if problem:
+        raise ProjectError(
+            f"version {challenger.version} cannot be judged on {params.paths.test_data}: "
+            f"{problem}; register a model trained by the current pipeline (make repro register)"
+        )
+    challenger_metrics = evaluate_version(model, params)
+    champion_metrics, note = None, None
+    if champion is not None:
+        model = registry.load_estimator(champion)
+        problem = incomparable(model, task)
+        if problem:
+            note = f"champion version {champion.version} is not compared: {problem}"
+        else:
+            champion_metrics = evaluate_version(model, params)
+    passed, reasons = judge(params.gate, task.metrics, challenger_metrics, champion_metrics)
+    if note:
+        reasons = [reasons[0], note]
     decision = GateDecision(
         passed=passed,
         challenger_version=str(challenger.version),
