@@ -46,8 +46,11 @@ def build_model(params: TrainParams, task: str, seed: int) -> "Pipeline":
     from {{ cookiecutter.package_name }}.description import Categorical
     from {{ cookiecutter.package_name }}.schema import DATA
 
+    # Columns by position in the description's order rather than by name, so the model scores a
+    # plain array of the features as well as a frame: serving's fast path for numeric inputs.
     categorical = [f for f in DATA.features if isinstance(f, Categorical)]
-    numeric = [f.name for f in DATA.features if not isinstance(f, Categorical)]
+    positions = {f.name: index for index, f in enumerate(DATA.features)}
+    numeric = [positions[f.name] for f in DATA.features if not isinstance(f, Categorical)]
     prepare = ColumnTransformer(
         [
             ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
@@ -59,7 +62,7 @@ def build_model(params: TrainParams, task: str, seed: int) -> "Pipeline":
                         categories=[list(f.values) for f in categorical], handle_unknown="ignore"
                     ),
                 ),
-                [f.name for f in categorical],
+                [positions[f.name] for f in categorical],
             ),
         ]
     )

@@ -5,9 +5,14 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
-from {{ cookiecutter.package_name }}.data import features_and_target, read_table
+import pandas as pd
+
+from {{ cookiecutter.package_name }}.data import read_table
+from {{ cookiecutter.package_name }}.description import Categorical, DataDescription, Numeric
 from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.schema import DATA
 
 READY_POLL_SECONDS = 1
 REQUEST_TIMEOUT_SECONDS = 10
@@ -43,8 +48,27 @@ def smoke_test(base_url: str, sample: Path, timeout_seconds: float) -> str:
     """Return the version that answered a prediction for the first row of `sample`."""
     base_url = base_url.rstrip("/")
     wait_until_ready(base_url, timeout_seconds)
-    features, _ = features_and_target(read_table(sample).head(1))
-    status, answer = _call(f"{base_url}/predict", features.iloc[0].to_dict())
+    row = request_row(read_table(sample).iloc[0])
+    status, answer = _call(f"{base_url}/predict", row)
     if status != 200 or len(answer.get("predictions", [])) != 1:
         raise ProjectError(f"{base_url}/predict answered {status}: {answer}")
     return answer["model_version"]
+
+
+def request_row(row: pd.Series, data: DataDescription = DATA) -> dict[str, Any]:
+    """A row of a table as a client sends it: its identifiers and features as JSON values
+    (a missing value as null, a number as a float, a category as text, a boolean as true or
+    false)."""
+    kinds = {name: str for name in data.identifiers} | {
+        feature.name: _json_type(feature) for feature in data.features
+    }
+    return {
+        name: None if pd.isna(row[name]) else json_type(row[name])
+        for name, json_type in kinds.items()
+    }
+
+
+def _json_type(feature) -> type:
+    if isinstance(feature, Numeric):
+        return float
+    return str if isinstance(feature, Categorical) else bool

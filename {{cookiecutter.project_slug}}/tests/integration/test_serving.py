@@ -1,5 +1,6 @@
 """The service as a real process over HTTP, serving models the real pipeline registered."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -7,18 +8,28 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.schema import FEATURES
+from {{ cookiecutter.package_name }}.data import write_table
+from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.tasks import project_task
 from tests.integration.http_server import serving
 from tests.integration.project_copy import cli, runner, set_param
+from tests.synthetic import rows_of, synthetic_frame
 
-MODEL_NAME = load_params().mlflow.model_name
+PARAMS = load_params()
+MODEL_NAME = PARAMS.mlflow.model_name
+TASK = project_task(PARAMS.task.kind)
 KEY = "X-Request-Key"
 
 
 @pytest.fixture(scope="module")
-def rows(project) -> list[dict[str, float]]:
-    frame = pd.read_csv(project / "data/raw/breast_cancer.csv")
-    return frame[list(FEATURES)].head(20).to_dict("records")
+def frame() -> pd.DataFrame:
+    return synthetic_frame(20, seed=1)
+
+
+@pytest.fixture(scope="module")
+def rows(frame) -> list[dict]:
+    """What clients send: the identifiers and features of rows the description accepts."""
+    return rows_of(frame)
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +79,14 @@ def test_a_canary_keeps_callers_on_one_version_and_rejects_bad_input(
             answered[number] = versions.pop()
         assert set(answered.values()) == {"1", "2"}
 
-        bad = {**rows[0], "colour": "red"}
-        del bad["mean_area"]
+        feature = DATA.feature_names[-1]
+        bad = {**rows[0], "not_a_column": "red"}
+        del bad[feature]
         rejected = client.post("/predict", json=bad)
         assert rejected.status_code == 422
         messages = [problem["msg"] for problem in rejected.json()["detail"]]
-        assert "missing field 'mean_area'" in messages
-        assert any(message.startswith("unknown field 'colour'") for message in messages)
+        assert f"missing field {feature!r}" in messages
+        assert any(message.startswith("unknown field 'not_a_column'") for message in messages)
         assert client.post("/predict", json=rows[:6]).status_code == 413
         assert client.post("/predict", json=rows[:5]).status_code == 200
 
@@ -109,11 +121,14 @@ def test_in_shadow_callers_get_the_champion_and_the_log_compares_both(
         [("1", "served")] * 11 + [("2", "shadow")] * 11
     )
     report = cli(run, "rollout-report", "--log", str(log)).stdout
-    assert "Version 1 (served) and 2 (shadow) agree on" in report
-    assert "of 20 rows in 11 requests" in report
+    assert "Version 1 (served) and 2 (shadow)" in report
+    assert "20 rows in 11 requests" in report
+    summary = json.loads(cli(run, "rollout-report", "--log", str(log), "--json").stdout)
+    assert summary["task"] == TASK.kind
+    assert all(version["predicted"] for version in summary["versions"])
 
 
-def test_an_export_serves_with_no_tracking_server(registered, run, rows, tmp_path):
+def test_an_export_serves_with_no_tracking_server(registered, run, frame, rows, tmp_path):
     export = tmp_path / "export"
     assert f"exported {MODEL_NAME} version 1" in cli(run, "export", "--output", str(export)).stdout
     # Exporting again replaces the export.
@@ -128,12 +143,21 @@ def test_an_export_serves_with_no_tracking_server(registered, run, rows, tmp_pat
     )
     with serving(offline) as client:
         described = client.get("/model").json()["champion"]
-        answer = client.post("/predict", json=rows[0]).json()
+        (answer,) = client.post("/predict", json=rows[0]).json()["predictions"]
+        smoke = cli(offline, "smoke", "--url", str(client.base_url), "--timeout", "10")
+    assert "model version 1 answered a prediction" in smoke.stdout
     assert described["lineage"] == json.loads(cli(run, "lineage", "1", "--json").stdout)
-    batch = cli(run, "predict", "--input", "data/raw/breast_cancer.csv").stdout.splitlines()
-    expected = dict(zip(batch[0].split(","), batch[1].split(","), strict=True))
-    assert answer["predictions"][0]["probability"] == pytest.approx(float(expected["probability"]))
-    assert answer["predictions"][0]["prediction"] == int(expected["prediction"])
+    assert list(answer) == [*DATA.identifiers, *TASK.output_columns()]
+
+    sent = tmp_path / "sent.csv"
+    write_table(frame.head(1), sent)
+    batch = cli(run, "predict", "--model", "1", "--input", str(sent)).stdout.splitlines()
+    (expected,) = csv.DictReader(batch)
+    for name, dtype in TASK.output_columns().items():
+        if dtype == "float64":
+            assert answer[name] == pytest.approx(float(expected[name]))
+        else:
+            assert str(answer[name]) == expected[name]
 
 
 def test_a_model_that_cannot_load_stops_the_server_with_a_clear_error(registered):

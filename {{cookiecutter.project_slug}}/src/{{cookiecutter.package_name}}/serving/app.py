@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from {{ cookiecutter.package_name }}.serving.metrics import CONTENT_TYPE
-from {{ cookiecutter.package_name }}.serving.schemas import RejectedRequestError
+from {{ cookiecutter.package_name }}.serving.schemas import RejectedRequestError, response_schema
 from {{ cookiecutter.package_name }}.serving.service import SERVED, Service, new_request_id
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
 
@@ -25,14 +26,11 @@ RETRY_AFTER_SECONDS = "2"
 logger = logging.getLogger(__name__)
 
 
-class Prediction(BaseModel):
-    probability: float
-    prediction: int
-
-
 class PredictionResponse(BaseModel):
+    # Each prediction's fields are the task's (tasks.py); /openapi.json lists them once the
+    # model has loaded.
     model_version: str
-    predictions: list[Prediction]
+    predictions: list[dict[str, Any]]
 
 
 class Problem(BaseModel):
@@ -153,7 +151,8 @@ def create_app(
         return Response(body, media_type="application/json", headers=headers, background=background)
 
     def openapi() -> dict:
-        """The schema, with the request body from the signature once the model is loaded."""
+        """The schema, with the request and response bodies of the data description and the
+        task once the model is loaded."""
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = get_openapi(
@@ -162,6 +161,8 @@ def create_app(
         if service.ready:
             operation = schema["paths"]["/predict"]["post"]
             operation["requestBody"] = service.schema.openapi_request_body()
+            answer = operation["responses"]["200"]["content"]["application/json"]
+            answer["schema"] = response_schema(service.task)
             operation["parameters"] = [
                 {
                     "name": KEY_HEADER,

@@ -1,7 +1,8 @@
 """Export a registered model version to a directory that needs no tracking server to serve.
 
 The directory holds the MLflow model (`model/`), its lineage record (`lineage.json`, as
-`lineage --json` prints it) and what serving needs besides (`serving.json`: the threshold).
+`lineage --json` prints it) and what serving needs besides (`serving.json`: the task, its
+classes and the decision threshold), so an image serves it without params.yaml.
 """
 
 import json
@@ -15,6 +16,7 @@ from mlflow.entities.model_registry import ModelVersion
 from {{ cookiecutter.package_name }} import registry, tracking
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.tasks import Task, project_task
 
 MODEL_DIR = "model"
 LINEAGE_FILE = "lineage.json"
@@ -23,16 +25,21 @@ SERVING_FILE = "serving.json"
 
 def export_reference(reference: str, destination: Path) -> ModelVersion:
     """Export the version that an alias, number or `models:/` URI names, with params.yaml's
-    decision threshold."""
+    task and decision threshold."""
     params = load_params()
     client = tracking.connect()
     version = registry.resolve(client, params.mlflow.model_name, reference)
-    export_version(client, version, destination, params.evaluate.decision_threshold)
+    task = project_task(params.task.kind)
+    export_version(client, version, destination, task, params.evaluate.decision_threshold)
     return version
 
 
 def export_version(
-    client: MlflowClient, version: ModelVersion, destination: Path, decision_threshold: float
+    client: MlflowClient,
+    version: ModelVersion,
+    destination: Path,
+    task: Task,
+    decision_threshold: float,
 ) -> None:
     _replace_previous_export(destination)
     mlflow.artifacts.download_artifacts(
@@ -41,7 +48,17 @@ def export_version(
     )
     record = registry.lineage_record(client, version)
     (destination / LINEAGE_FILE).write_text(json.dumps(record, indent=2) + "\n")
-    serving = {"decision_threshold": decision_threshold}
+    write_serving_file(destination, task, decision_threshold)
+
+
+def write_serving_file(destination: Path, task: Task, decision_threshold: float) -> None:
+    """What serving needs beside the model: the task, its labels in class order (the model
+    returns class numbers) and the threshold a binary task predicts the positive label from."""
+    serving = {
+        "task": task.kind,
+        "classes": list(task.classes),
+        "decision_threshold": decision_threshold,
+    }
     (destination / SERVING_FILE).write_text(json.dumps(serving, indent=2) + "\n")
 
 

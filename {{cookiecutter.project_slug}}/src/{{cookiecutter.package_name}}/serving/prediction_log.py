@@ -1,7 +1,8 @@
 """One JSON line per scored request, for drift checks and A/B analysis.
 
 Each line: time, request id and key, model version, role, mode (served or shadow), scoring
-latency in ms, inputs (an array of row objects) and outputs (probability and prediction per row).
+latency in ms, inputs (an array of row objects) and outputs (the answer's predictions: per row,
+any identifiers and time sent, then the task's output contract, tasks.py).
 """
 
 import json

@@ -1,30 +1,37 @@
-"""The request body, built from the model signature: one row (an object) or a batch (an array).
+"""The request and response bodies, built from the data description and the task.
 
-Fields are named and typed as in the signature; the numeric ranges declared in schema.py are
-checked too. Pandera is not run per request: pydantic has already checked every value.
+A request is one row (an object) or a batch (an array). Its fields are the description's:
+each feature is required (a number within its bounds, one of its category's values, or true
+or false; null only where declared nullable), and the identifiers and the time may be sent,
+to be echoed beside each prediction. Pandera is not run per request: pydantic has already
+checked every value. A response holds, per row, what the task returns (tasks.py).
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-import pandera.pandas as pa
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 
-from {{ cookiecutter.package_name }}.serving.served_model import InputColumn
+from {{ cookiecutter.package_name }}.description import Categorical, DataDescription, Feature, Numeric
+from {{ cookiecutter.package_name }}.tasks import Task
 
 MAX_REPORTED_PROBLEMS = 20
-# Strict: "12.5" is not a number, true is not an integer; NaN and infinities are refused.
+# Strict: "12.5" is not a number, 1 is not true; NaN and infinities are refused.
 ROW_CONFIG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 _BATCH = re.compile(rb"[ \t\r\n]*\[")
-# Pandera's range checks, as pydantic constraints: check name -> (statistic, constraint).
-_RANGE_CHECKS = {
-    "greater_than_or_equal_to": [("min_value", "ge")],
-    "greater_than": [("min_value", "gt")],
-    "less_than_or_equal_to": [("max_value", "le")],
-    "less_than": [("max_value", "lt")],
-}
+# The types of the output contract's columns (tasks.py), as JSON carries them.
+OUTPUT_TYPES = {"float64": float, "int64": int, "string": str, "bool": bool}
 
 
 class RejectedRequestError(Exception):
@@ -38,57 +45,83 @@ class RejectedRequestError(Exception):
 
 @dataclass(frozen=True)
 class ParsedRequest:
-    rows: list[tuple]
+    # Each row's features, in the description's order.
+    features: list[tuple]
+    # Each row's identifiers and time, as sent; None when the description declares none.
+    echoed: list[dict[str, Any]] | None
     # The rows as one line of JSON (an array of objects), for the prediction log.
     inputs_json: bytes
 
 
-def range_constraints(schema: pa.DataFrameSchema) -> dict[str, dict[str, float]]:
-    """Each column's range checks in the pandera schema, as pydantic Field arguments."""
-    constraints: dict[str, dict[str, float]] = {}
-    for name, column in schema.columns.items():
-        for check in column.checks:
-            stats = check.statistics or {}
-            pairs = _RANGE_CHECKS.get(check.name, [])
-            if check.name == "in_range":
-                pairs = [
-                    ("min_value", "ge" if stats.get("include_min", True) else "gt"),
-                    ("max_value", "le" if stats.get("include_max", True) else "lt"),
-                ]
-            for statistic, constraint in pairs:
-                constraints.setdefault(name, {})[constraint] = stats[statistic]
-    return constraints
+def _iso_time(value: str) -> str:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date and time in ISO 8601 form, such as 2024-01-31T09:30:00"
+        ) from None
+    return value
+
+
+# Identifiers are text (the description reads them so); the time is echoed as sent.
+IDENTIFIER = str | None
+TIME = Annotated[str, AfterValidator(_iso_time)] | None
+
+
+def feature_type(feature: Feature) -> Any:
+    """The JSON value a feature takes: a bounded number, one of the values, or true/false."""
+    if isinstance(feature, Numeric):
+        bounds = {"ge": feature.ge, "le": feature.le}
+        kind = Annotated[float, Field(**{k: v for k, v in bounds.items() if v is not None})]
+    elif isinstance(feature, Categorical):
+        kind = Literal[feature.values]
+    else:
+        kind = bool
+    return kind | None if feature.nullable else kind
+
+
+def echoed_fields(data: DataDescription) -> list[tuple[str, Any, Any]]:
+    """The identifiers and the time: optional, and echoed beside the row's predictions."""
+    fields = [(name, IDENTIFIER, None) for name in data.identifiers]
+    return fields + ([(data.time, TIME, None)] if data.time else [])
+
+
+def _field(index: int) -> str:
+    # Internal names keep any column name ("mean radius", "_id", "class") valid as a field;
+    # the alias is what clients send and see.
+    return f"field_{index}"
+
+
+def _model(name: str, fields: list[tuple[str, Any, Any]]) -> type[BaseModel]:
+    """A strict model of (name, type, default) fields; `...` marks a required one."""
+    return create_model(
+        name,
+        __config__=ROW_CONFIG,
+        **{
+            _field(index): (kind, Field(default, alias=column, title=column))
+            for index, (column, kind, default) in enumerate(fields)
+        },
+    )
 
 
 class RequestSchema:
-    def __init__(
-        self,
-        columns: Sequence[InputColumn],
-        max_rows: int,
-        constraints: Mapping[str, dict[str, float]],
-    ):
+    def __init__(self, data: DataDescription, max_rows: int):
         self.max_rows = max_rows
-        # Internal names keep columns such as "mean radius" or "_id" valid as fields; the alias
-        # is what clients send.
-        fields = {
-            f"field_{index}": (
-                column.type,
-                Field(
-                    alias=column.name,
-                    title=column.name,
-                    **(constraints.get(column.name, {}) if column.type is not str else {}),
-                ),
-            )
-            for index, column in enumerate(columns)
-        }
-        self.row_model: type[BaseModel] = create_model("Row", __config__=ROW_CONFIG, **fields)
+        echoed = echoed_fields(data)
+        # Features first: a row's values then start with its features, in the model's order.
+        features = [(feature.name, feature_type(feature), ...) for feature in data.features]
+        self.row_model = _model("Row", features + echoed)
+        self._feature_count = len(features)
+        self._echoed = [
+            (_field(index), name) for index, (name, _, _) in enumerate(echoed, start=len(features))
+        ]
         self._one = TypeAdapter(self.row_model)
         self._batch = TypeAdapter(
             Annotated[list[self.row_model], Field(min_length=1, max_length=max_rows)]
         )
 
     def parse(self, body: bytes) -> ParsedRequest:
-        """Validate a body; the rows come back as tuples in signature order."""
+        """Validate a body; each row's features come back as a tuple, in declaration order."""
         is_batch = _BATCH.match(body) is not None
         try:
             rows = self._batch.validate_json(body) if is_batch else [self._one.validate_json(body)]
@@ -96,10 +129,22 @@ class RequestSchema:
             raise self._rejection(error, is_batch) from None
         # A valid JSON body has line breaks only between tokens, where they can go.
         line = body.replace(b"\n", b" ").replace(b"\r", b" ")
+        inputs_json = line if is_batch else b"[" + line + b"]"
         # Fields are stored in declaration order, whatever order the client sent.
+        if not self._echoed:
+            return ParsedRequest([tuple(row.__dict__.values()) for row in rows], None, inputs_json)
+        count = self._feature_count
         return ParsedRequest(
-            [tuple(row.__dict__.values()) for row in rows],
-            line if is_batch else b"[" + line + b"]",
+            [tuple(row.__dict__.values())[:count] for row in rows],
+            [
+                {
+                    name: getattr(row, field)
+                    for field, name in self._echoed
+                    if field in row.model_fields_set
+                }
+                for row in rows
+            ],
+            inputs_json,
         )
 
     def _rejection(self, error: ValidationError, is_batch: bool) -> RejectedRequestError:
@@ -135,6 +180,22 @@ class RequestSchema:
         }
 
 
+def response_schema(task: Task) -> dict:
+    """The JSON schema of a 200 answer: per row, the identifiers and time sent, then the
+    task's outputs."""
+    outputs = [(name, OUTPUT_TYPES[dtype], ...) for name, dtype in task.output_columns().items()]
+    fields = echoed_fields(task.data) + outputs
+    prediction = TypeAdapter(_model("Prediction", fields)).json_schema(mode="serialization")
+    return {
+        "type": "object",
+        "properties": {
+            "model_version": {"type": "string"},
+            "predictions": {"type": "array", "items": prediction},
+        },
+        "required": ["model_version", "predictions"],
+    }
+
+
 def describe(issue: Mapping[str, Any], is_batch: bool) -> str:
     """One sentence for one problem, naming the row (in a batch) and the field."""
     location = list(issue["loc"])
@@ -153,4 +214,8 @@ def describe(issue: Mapping[str, Any], is_batch: bool) -> str:
         if row:
             return f"{row}a row must be a JSON object of named fields"
         return "the body must be a JSON object (one row) or an array of objects (a batch)"
-    return f"{row}field {field!r}: {issue['msg']}"
+    if issue.get("input", ...) is None:
+        return f"{row}field {field!r}: needs a value, not null"
+    if kind == "literal_error":
+        return f"{row}field {field!r}: {issue['input']!r} is not one of {issue['ctx']['expected']}"
+    return f"{row}field {field!r}: {issue['msg'].removeprefix('Value error, ')}"

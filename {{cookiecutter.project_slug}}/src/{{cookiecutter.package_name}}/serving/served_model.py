@@ -1,17 +1,20 @@
-"""A model ready to score requests: the estimator, its inputs, its threshold and its lineage."""
+"""A model ready to score requests: the estimator, its task, its threshold and its lineage."""
 
 import json
 import tempfile
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import sklearn
 
+from {{ cookiecutter.package_name }}.config import PARAMS_FILE, load_params
+from {{ cookiecutter.package_name }}.description import DESCRIPTION_FILE, Categorical
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.serving.export import (
     LINEAGE_FILE,
@@ -19,35 +22,16 @@ from {{ cookiecutter.package_name }}.serving.export import (
     SERVING_FILE,
     export_reference,
 )
+from {{ cookiecutter.package_name }}.tasks import TASKS, Task, project_task
 
 REGISTRY_PREFIX = "models:/"
-# MLflow signature types the request schema can express.
-PYTHON_TYPES = {
-    "boolean": bool,
-    "integer": int,
-    "long": int,
-    "float": float,
-    "double": float,
-    "string": str,
-}
-NUMERIC_TYPES = (bool, int, float)
-
-
-@dataclass(frozen=True)
-class InputColumn:
-    name: str
-    type: type
-
-
-class Predictions(NamedTuple):
-    probability: list[float]
-    prediction: list[int]
-
-    def to_json(self) -> str:
-        return json.dumps(
-            [{"probability": p, "prediction": y} for p, y in zip(*self, strict=True)],
-            separators=(",", ":"),
-        )
+# The forms a model may take its features in: with categories, the frame the description
+# makes; with numbers (and booleans) only, a float array or, if the model picks its columns by
+# name, a frame of floats.
+FeatureForm = Literal["described frame", "array", "float frame"]
+DESCRIBED_FRAME: FeatureForm = "described frame"
+ARRAY: FeatureForm = "array"
+FLOAT_FRAME: FeatureForm = "float frame"
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,30 +40,51 @@ class ServedModel:
     version: str
     source: str
     estimator: Any
-    columns: tuple[InputColumn, ...]
+    task: Task
+    # The model's input names, as its signature gives them: the description's features.
+    inputs: tuple[str, ...]
     decision_threshold: float
     lineage: dict
+    features_as: FeatureForm
 
-    def predict(self, rows: Sequence[tuple]) -> Predictions:
-        """Score rows whose values are in `columns` order, as `predict.predict_frame` does."""
-        # The request schema lets only finite numbers through, so scikit-learn's own check for
-        # NaN and infinity is redundant; skipping it saves about a fifth of a 1-row prediction.
-        with sklearn.config_context(assume_finite=True):
-            probability = self.estimator.predict_proba(self._features(rows))[:, 1]
-        prediction = (probability >= self.decision_threshold).astype(int)
-        return Predictions(probability.tolist(), prediction.tolist())
+    @cached_property
+    def _finite(self) -> bool:
+        """Whether every value is a finite number: the request schema refuses NaN and
+        infinity, and null (NaN to the model) is accepted only for a nullable feature."""
+        return not any(feature.nullable for feature in self.task.data.features)
+
+    def predict(
+        self, features: Sequence[tuple], echoed: Sequence[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """The task's outputs for rows whose features are in the description's order, as
+        `predict.predict_frame` gives them; each after the row's `echoed` identifiers and time."""
+        # Where values are finite, scikit-learn's own check for NaN and infinity is redundant;
+        # skipping it saves about a fifth of a 1-row prediction.
+        with sklearn.config_context(assume_finite=self._finite):
+            scores = self.task.scores(self.estimator, self._features(features))
+        outputs = self.task.outputs(scores, self.decision_threshold)
+        # Column by column: Python values, at half the cost of DataFrame.to_dict.
+        names = list(outputs.columns)
+        columns = [outputs[name].tolist() for name in names]
+        rows = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        if echoed is None:
+            return rows
+        return [{**sent, **row} for sent, row in zip(echoed, rows, strict=True)]
 
     def _features(self, rows: Sequence[tuple]):
-        # A float array is several times cheaper for scikit-learn than a DataFrame; the columns
-        # are in the order the estimator was fitted with (checked at load time).
-        if all(column.type in NUMERIC_TYPES for column in self.columns):
-            return np.array(rows, dtype=float)
-        return pd.DataFrame(rows, columns=[column.name for column in self.columns])
+        if self.features_as == DESCRIBED_FRAME:
+            data = self.task.data
+            return data.model_frame(pd.DataFrame(rows, columns=data.feature_names))
+        # Numbers and booleans only: None (a missing value) becomes NaN, true 1.0.
+        array = np.array(rows, dtype=float)
+        # A float array is several times cheaper for scikit-learn than a DataFrame.
+        return array if self.features_as == ARRAY else pd.DataFrame(array, columns=self.inputs)
 
     def describe(self) -> dict:
         return {
             "version": self.version,
             "source": self.source,
+            "task": self.task.kind,
             "decision_threshold": self.decision_threshold,
             "lineage": self.lineage,
         }
@@ -106,67 +111,107 @@ def load_export(directory: Path, source: str) -> ServedModel:
         )
     lineage = json.loads((directory / LINEAGE_FILE).read_text())
     serving = json.loads((directory / SERVING_FILE).read_text())
+    task = served_task(serving, source)
     model_path = str(directory / MODEL_DIR)
     metadata = mlflow.models.Model.load(model_path)
-    columns = signature_columns(metadata.signature, source)
+    inputs = signature_inputs(metadata.signature, source)
+    check_model_inputs(inputs, task, source)
     estimator = mlflow.sklearn.load_model(model_path)
-    check_estimator(estimator, columns, source)
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is not None:
+        check_model_inputs(tuple(fitted), task, source)
+    # Rows may arrive as arrays, in the order checked above, so the names are not lost.
+    warnings.filterwarnings("ignore", message="X does not have valid feature names")
+    numbers_only = not any(isinstance(f, Categorical) for f in task.data.features)
     model = ServedModel(
         name=lineage["model_name"],
         version=lineage["version"],
         source=source,
         estimator=estimator,
-        columns=columns,
+        task=task,
+        inputs=inputs,
         decision_threshold=serving["decision_threshold"],
         lineage=lineage,
+        features_as=FLOAT_FRAME if numbers_only else DESCRIBED_FRAME,
     )
-    warm_up(model, metadata.load_input_example(model_path))
-    return model
+    return warm_up(model, metadata.load_input_example(model_path))
 
 
-def signature_columns(signature, source: str) -> tuple[InputColumn, ...]:
-    """The named, typed inputs of a model's signature; every one is required."""
-    from mlflow.types.schema import ColSpec
+def served_task(serving: dict, source: str) -> Task:
+    """The project's task, checked against the one the model was exported for.
 
-    if signature is None:
-        raise ProjectError(f"{source}: the model has no signature, so requests cannot be checked")
-    columns = []
-    for spec in signature.inputs.inputs:
-        if not isinstance(spec, ColSpec) or spec.name is None:
-            raise ProjectError(f"{source}: the signature must name its input columns")
-        python_type = PYTHON_TYPES.get(spec.type.name)
-        if python_type is None:
-            raise ProjectError(
-                f"{source}: input {spec.name!r} has type {spec.type.name}, "
-                "which a JSON request cannot carry"
-            )
-        columns.append(InputColumn(spec.name, python_type))
-    return tuple(columns)
-
-
-def check_estimator(estimator, columns: tuple[InputColumn, ...], source: str) -> None:
-    if not hasattr(estimator, "predict_proba"):
-        raise ProjectError(f"{source}: the estimator has no predict_proba")
-    fitted = getattr(estimator, "feature_names_in_", None)
-    names = [column.name for column in columns]
-    if fitted is not None and list(fitted) != names:
+    In a project, params.yaml names the task; an image has no params.yaml, so there the
+    export's own `serving.json` does, and the labels are still checked against schema.py.
+    """
+    kind = load_params().task.kind if PARAMS_FILE.exists() else serving.get("task")
+    if kind not in TASKS:
         raise ProjectError(
-            f"{source}: the estimator was fitted on columns {list(fitted)}, "
-            f"not the signature's {names}"
+            f"{source}: {SERVING_FILE} names the task {kind!r}, not one of {', '.join(TASKS)}; "
+            "export the model again with `make export`"
         )
-    # Rows arrive as arrays in the fitted order, checked above, so the names are not lost.
-    warnings.filterwarnings("ignore", message="X does not have valid feature names")
+    task = project_task(kind)
+    exported = {"task": serving.get("task"), "classes": serving.get("classes")}
+    expected = {"task": task.kind, "classes": list(task.classes)}
+    if exported != expected:
+        raise ProjectError(
+            f"{source}: the model was exported for {_task_text(exported)}, but this project "
+            f"serves {_task_text(expected)} (params.yaml task.kind, {DESCRIPTION_FILE}); serve "
+            "a model trained for this task, or export it again with `make export`"
+        )
+    return task
 
 
-def warm_up(model: ServedModel, example: pd.DataFrame | None) -> None:
-    """Score the model's own input example once, so a model that cannot be served this way
-    fails at start-up rather than on the first request."""
+def _task_text(task: dict) -> str:
+    return f"task {task['task']!r} with labels {task['classes']}"
+
+
+def signature_inputs(signature, source: str) -> tuple[str, ...]:
+    """The input names of a model's signature."""
+    if signature is None:
+        raise ProjectError(f"{source}: the model has no signature, so its inputs are unknown")
+    names = signature.inputs.input_names()
+    if any(not isinstance(name, str) for name in names):
+        raise ProjectError(f"{source}: the signature must name its input columns")
+    return tuple(names)
+
+
+def check_model_inputs(inputs: tuple[str, ...], task: Task, source: str) -> None:
+    """A request carries the description's features, so the model must take exactly those,
+    in that order."""
+    features = task.data.feature_names
+    if list(inputs) != features:
+        raise ProjectError(
+            f"{source}: the model takes the inputs {list(inputs)}, but {DESCRIPTION_FILE} "
+            f"declares the features {features}; serve a model trained on this description, "
+            "or retrain it (`make repro register`)"
+        )
+
+
+def warm_up(model: ServedModel, example: pd.DataFrame | None) -> ServedModel:
+    """Score the model's own input example, so a model that cannot be served this way fails at
+    start-up rather than on the first request; the model comes back taking its features in
+    the cheapest form it accepts."""
     if example is None:
-        return
-    names = [column.name for column in model.columns]
+        return model
+    rows = list(example[list(model.inputs)].itertuples(index=False, name=None))
+    if model.features_as == FLOAT_FRAME:
+        model = _array_if_same(model, rows)
     try:
-        model.predict(list(example[names].itertuples(index=False, name=None)))
+        model.predict(rows)
     except Exception as error:
         raise ProjectError(
             f"{model.source}: the model could not score its own input example: {error}"
         ) from error
+    return model
+
+
+def _array_if_same(model: ServedModel, rows: list[tuple]) -> ServedModel:
+    """The model taking a float array if it scores one as it scores the frame of floats; one
+    that picks its columns by name (a ColumnTransformer given names, say) keeps the frame."""
+    as_array = replace(model, features_as=ARRAY)
+    try:
+        same = as_array.predict(rows) == model.predict(rows)
+    except Exception:
+        # Whatever an array made the model raise, the frame is what it was fitted on.
+        return model
+    return as_array if same else model

@@ -5,6 +5,7 @@ Everything is loaded once, in the background, so the server answers /health at o
 """
 
 import gc
+import json
 import logging
 import time
 import uuid
@@ -12,17 +13,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.schema import FEATURE_SCHEMA
 from {{ cookiecutter.package_name }}.serving.metrics import ServingMetrics, VersionMetrics
 from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
 from {{ cookiecutter.package_name }}.serving.rollout import CHALLENGER, CHAMPION, Router
-from {{ cookiecutter.package_name }}.serving.schemas import (
-    ParsedRequest,
-    RequestSchema,
-    range_constraints,
-)
+from {{ cookiecutter.package_name }}.serving.schemas import ParsedRequest, RequestSchema
 from {{ cookiecutter.package_name }}.serving.served_model import ServedModel, load_model
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
+from {{ cookiecutter.package_name }}.tasks import Task
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +77,7 @@ class Service:
             metrics[CHALLENGER, SHADOW] = self.metrics.for_version(
                 models[CHALLENGER].version, SHADOW
             )
-        schema = RequestSchema(
-            models[CHAMPION].columns, settings.max_batch_rows, range_constraints(FEATURE_SCHEMA)
-        )
+        schema = RequestSchema(models[CHAMPION].task.data, settings.max_batch_rows)
         return Loaded(models, schema, PredictionLog(settings.prediction_log_path), metrics)
 
     @property
@@ -92,6 +87,11 @@ class Service:
     @property
     def schema(self) -> RequestSchema:
         return self.loaded.schema
+
+    @property
+    def task(self) -> Task:
+        """What the models return; the champion's and the challenger's are the project's."""
+        return self.model(CHAMPION).task
 
     @property
     def loaded(self) -> Loaded:
@@ -111,7 +111,7 @@ class Service:
         """Score the rows with one model, log the prediction, and return its outputs as JSON."""
         model = self.model(role)
         started = time.perf_counter()
-        outputs = model.predict(request.rows).to_json()
+        outputs = json.dumps(model.predict(request.features, request.echoed), separators=(",", ":"))
         latency = time.perf_counter() - started
         self.loaded.log.write(
             request_id=request_id,
@@ -123,7 +123,7 @@ class Service:
             inputs_json=request.inputs_json,
             outputs_json=outputs,
         )
-        self.metrics_for(role, mode).rows.inc(len(request.rows))
+        self.metrics_for(role, mode).rows.inc(len(request.features))
         return outputs
 
     def shadow(self, role: str, request: ParsedRequest, request_id: str, key: str | None) -> None:
@@ -150,10 +150,9 @@ def new_request_id() -> str:
 
 def same_inputs(champion: ServedModel, challenger: ServedModel) -> None:
     """Both models read the same request, so they must take the same inputs."""
-    if champion.columns != challenger.columns:
-        theirs = [f"{column.name}: {column.type.__name__}" for column in challenger.columns]
-        ours = [f"{column.name}: {column.type.__name__}" for column in champion.columns]
+    if champion.inputs != challenger.inputs:
         raise ProjectError(
-            f"challenger {challenger.source} takes inputs {theirs}, "
-            f"but the champion {champion.source} takes {ours}; both must take the same"
+            f"challenger {challenger.source} takes inputs {list(challenger.inputs)}, "
+            f"but the champion {champion.source} takes {list(champion.inputs)}; "
+            "both must take the same"
         )

@@ -6,19 +6,39 @@ from collections.abc import Callable
 from pathlib import Path
 
 import mlflow.sklearn
+import numpy as np
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from mlflow.models import infer_signature
 
-from {{ cookiecutter.package_name }}.config import TrainParams
-from {{ cookiecutter.package_name }}.model import build_model
-from {{ cookiecutter.package_name }}.schema import FEATURES, TARGET
+from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.data import features_and_target
+from {{ cookiecutter.package_name }}.description import Target
+from {{ cookiecutter.package_name }}.model import TRUSTED_TYPES, build_model
+from {{ cookiecutter.package_name }}.predict import predict_frame
+from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.serving.app import create_app
-from {{ cookiecutter.package_name }}.serving.export import LINEAGE_FILE, MODEL_DIR, SERVING_FILE
+from {{ cookiecutter.package_name }}.serving.export import (
+    LINEAGE_FILE,
+    MODEL_DIR,
+    write_serving_file,
+)
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
+from {{ cookiecutter.package_name }}.tasks import Task, project_task
+from tests.synthetic import rows_of
 
 MODEL_NAME = "test-model"
 READY_TIMEOUT_SECONDS = 60
+PARAMS = load_params()
+TASK = project_task(PARAMS.task.kind)
+
+# A target of each task, for descriptions of our own.
+TARGETS = {
+    "binary": Target("y", labels=("no", "yes"), positive="yes"),
+    "multiclass": Target("y", labels=("a", "b", "c")),
+    "regression": Target("y"),
+}
 
 Export = Callable[..., Path]
 
@@ -28,9 +48,9 @@ def export(tmp_path, valid_frame) -> Export:
     """Fit the project's estimator and write it where `export` would, as version `version`."""
 
     def write(version: str, regularisation: float = 1.0, threshold: float = 0.5) -> Path:
-        features, target = valid_frame[list(FEATURES)], valid_frame[TARGET]
-        params = TrainParams(C=regularisation, max_iter=1000)
-        model = build_model(params, seed=0).fit(features, target)
+        features, target = features_and_target(valid_frame)
+        params = PARAMS.train.model_copy(update={"C": regularisation})
+        model = build_model(params, PARAMS.task.kind, seed=0).fit(features, target)
         directory = tmp_path / f"export-{version}"
         mlflow.sklearn.save_model(
             model,
@@ -39,6 +59,8 @@ def export(tmp_path, valid_frame) -> Export:
             input_example=features.head(2),
             # Listing requirements skips MLflow's slow inference of them.
             pip_requirements=mlflow.sklearn.get_default_pip_requirements(),
+            serialization_format="skops",
+            skops_trusted_types=TRUSTED_TYPES,
         )
         lineage = {
             "model_name": MODEL_NAME,
@@ -47,10 +69,32 @@ def export(tmp_path, valid_frame) -> Export:
             "tags": {"git_commit": "abc123"},
         }
         (directory / LINEAGE_FILE).write_text(json.dumps(lineage))
-        (directory / SERVING_FILE).write_text(json.dumps({"decision_threshold": threshold}))
+        write_serving_file(directory, TASK, threshold)
         return directory
 
     return write
+
+
+def expected_predictions(directory: Path, frame: pd.DataFrame, threshold: float = 0.5) -> list:
+    """What the batch `predict` command gives for the rows a client sends (`rows_of`)."""
+    estimator = mlflow.sklearn.load_model(str(directory / MODEL_DIR))
+    sent = frame[[*DATA.identifiers, *DATA.feature_names]]
+    return predict_frame(estimator, TASK, sent, threshold).to_dict(orient="records")
+
+
+def assert_same_predictions(actual: list[dict], expected: list[dict]) -> None:
+    assert [list(row) for row in actual] == [list(row) for row in expected]
+    for ours, theirs in zip(actual, expected, strict=True):
+        assert ours == pytest.approx(theirs)
+
+
+def scores_for(task: Task, picks: list[int]) -> np.ndarray:
+    """Scores from which `task` predicts class `picks[i]` for row i (at a threshold of 0.5),
+    or for regression the value `picks[i]`."""
+    if not task.classes:
+        return np.array(picks, dtype=float)
+    classes = len(task.classes)
+    return np.eye(classes)[picks] * 0.6 + 0.4 / classes
 
 
 def wait_until_ready(client: TestClient) -> None:
@@ -81,8 +125,9 @@ def serve(tmp_path):
         client.__exit__(None, None, None)
 
 
-def row(frame, index: int = 0) -> dict[str, float]:
-    return {name: float(frame.iloc[index][name]) for name in FEATURES}
+def row(frame: pd.DataFrame, index: int = 0) -> dict:
+    """Row `index` of the frame as a client sends it: identifiers and features."""
+    return rows_of(frame.iloc[[index]])[0]
 
 
 def read_log(path: Path) -> list[dict]:

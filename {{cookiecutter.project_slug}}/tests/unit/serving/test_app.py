@@ -2,14 +2,23 @@
 
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.package_name }}.schema import FEATURES
+from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.serving.app import create_app
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
-from tests.unit.serving.conftest import read_log, row
+from tests.unit.serving.conftest import (
+    TASK,
+    assert_same_predictions,
+    expected_predictions,
+    read_log,
+    row,
+)
+
+UNKNOWN = "not_a_column"
 
 
 def test_health_readiness_and_a_prediction(serve, export, valid_frame, tmp_path):
-    client = serve(model=str(export("4")))
+    directory = export("4")
+    client = serve(model=str(directory))
     assert client.get("/health").json() == {"status": "alive"}
     assert client.get("/ready").json() == {"status": "ready", "champion": "4"}
 
@@ -18,12 +27,11 @@ def test_health_readiness_and_a_prediction(serve, export, valid_frame, tmp_path)
     assert answer.headers["X-Model-Version"] == "4"
     body = answer.json()
     assert body["model_version"] == "4"
-    (prediction,) = body["predictions"]
-    assert 0 <= prediction["probability"] <= 1
-    assert prediction["prediction"] == int(prediction["probability"] >= 0.5)
+    expected = expected_predictions(directory, valid_frame)
+    assert_same_predictions(body["predictions"], expected[:1])
 
     batch = client.post("/predict", json=[row(valid_frame, index) for index in range(5)])
-    assert len(batch.json()["predictions"]) == 5
+    assert_same_predictions(batch.json()["predictions"], expected[:5])
 
     (single, five) = read_log(tmp_path / "predictions.jsonl")
     assert single["inputs"] == [row(valid_frame)]
@@ -33,27 +41,29 @@ def test_health_readiness_and_a_prediction(serve, export, valid_frame, tmp_path)
 
 def test_client_errors_are_never_server_errors(serve, export, valid_frame):
     client = serve(model=str(export("4")), max_batch_rows=2)
-    missing = {**row(valid_frame), "colour": "red"}
-    del missing["mean_radius"]
+    first = DATA.feature_names[0]
+    missing = {**row(valid_frame), UNKNOWN: "red"}
+    del missing[first]
     answer = client.post("/predict", json=missing)
     assert answer.status_code == 422
     messages = [item["msg"] for item in answer.json()["detail"]]
-    assert "missing field 'mean_radius'" in messages
-    assert any("unknown field 'colour'" in message for message in messages)
+    assert f"missing field {first!r}" in messages
+    assert any(f"unknown field {UNKNOWN!r}" in message for message in messages)
 
     assert client.post("/predict", json=[row(valid_frame)] * 3).status_code == 413
     assert client.post("/predict", content=b"\xff\xfe").status_code == 422
-    assert client.post("/predict", json={**row(valid_frame), "mean_area": -1}).status_code == 422
+    # No feature takes a list, whatever its kind.
+    assert client.post("/predict", json={**row(valid_frame), first: [1]}).status_code == 422
 
     metrics = client.get("/metrics").text
     assert 'serving_errors_total{kind="client",mode="served",model_version="4"} 4.0' in metrics
 
 
-def test_model_describes_the_version_and_its_lineage(serve, export):
+def test_model_describes_the_version_its_task_and_its_lineage(serve, export):
     client = serve(model=str(export("4")))
     described = client.get("/model").json()
     assert described["rollout"] == {"mode": "none", "challenger_weight": None}
-    assert described["champion"]["version"] == "4"
+    assert (described["champion"]["version"], described["champion"]["task"]) == ("4", TASK.kind)
     assert described["champion"]["lineage"]["tags"]["git_commit"] == "abc123"
     assert "challenger" not in described
 
@@ -70,11 +80,14 @@ def test_metrics_count_requests_rows_and_latency_per_version(serve, export, vali
     assert 'serving_model_loaded{model_version="4",role="champion"} 1.0' in text
 
 
-def test_the_docs_show_the_fields_of_the_signature(serve, export):
+def test_the_docs_show_the_description_fields_and_the_task_outputs(serve, export):
     client = serve(model=str(export("4")))
     operation = client.get("/openapi.json").json()["paths"]["/predict"]["post"]
     row_schema = operation["requestBody"]["content"]["application/json"]["schema"]["anyOf"][0]
-    assert list(row_schema["properties"]) == list(FEATURES)
+    assert list(row_schema["properties"]) == [*DATA.feature_names, *DATA.passthrough]
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    prediction = answer["properties"]["predictions"]["items"]
+    assert list(prediction["properties"]) == [*DATA.passthrough, *TASK.output_columns()]
     assert client.get("/docs").status_code == 200
 
 
@@ -117,6 +130,7 @@ def test_in_shadow_the_caller_gets_the_champion_and_both_are_logged(
     )
     assert served["request_id"] == shadow["request_id"]
     assert served["request_key"] == shadow["request_key"] == "k"
+    assert list(shadow["outputs"][0]) == list(served["outputs"][0])
     metrics = client.get("/metrics").text
     assert 'serving_requests_total{mode="shadow",model_version="2"} 1.0' in metrics
 

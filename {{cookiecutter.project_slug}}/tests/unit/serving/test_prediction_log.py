@@ -1,6 +1,11 @@
 import json
 
 from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
+from tests.synthetic import rows_of, synthetic_frame
+from tests.unit.serving.conftest import TASK, scores_for
+
+ROWS = rows_of(synthetic_frame(5))[:1]
+OUTPUTS = TASK.outputs(scores_for(TASK, [1]), decision_threshold=0.5)
 
 
 def write(log: PredictionLog, request_id: str) -> None:
@@ -11,8 +16,8 @@ def write(log: PredictionLog, request_id: str) -> None:
         role="champion",
         mode="served",
         latency_ms=0.1234,
-        inputs_json=b'[{"x": 1.0}]',
-        outputs_json='[{"probability":0.9,"prediction":1}]',
+        inputs_json=json.dumps(ROWS).encode(),
+        outputs_json=OUTPUTS.to_json(orient="records"),
     )
 
 
@@ -32,8 +37,8 @@ def test_each_prediction_is_one_json_line_appended(tmp_path):
         "role": "champion",
         "mode": "served",
         "latency_ms": 0.123,
-        "inputs": [{"x": 1.0}],
-        "outputs": [{"probability": 0.9, "prediction": 1}],
+        "inputs": ROWS,
+        "outputs": json.loads(OUTPUTS.to_json(orient="records")),
     }
     assert lines[0]["time"].endswith("+00:00")
 

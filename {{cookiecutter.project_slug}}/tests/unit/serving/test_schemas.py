@@ -1,66 +1,122 @@
 import json
+from dataclasses import replace
 
-import pandera.pandas as pa
 import pytest
 
-from {{ cookiecutter.package_name }}.schema import FEATURE_SCHEMA, FEATURES
+from {{ cookiecutter.package_name }}.description import (
+    Boolean,
+    Categorical,
+    DataDescription,
+    Numeric,
+    Target,
+)
+from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.serving.schemas import (
     RejectedRequestError,
     RequestSchema,
-    range_constraints,
+    response_schema,
 )
-from {{ cookiecutter.package_name }}.serving.served_model import InputColumn
+from {{ cookiecutter.package_name }}.tasks import TASKS, task_for
+from tests.synthetic import rows_of, synthetic_frame
+from tests.unit.serving.conftest import TARGETS
 
-COLUMNS = (InputColumn("size", float), InputColumn("count", int), InputColumn("_id", str))
-SCHEMA = RequestSchema(COLUMNS, max_rows=3, constraints={"size": {"ge": 0}, "count": {"le": 9}})
-ROW = {"size": 1.5, "count": 2, "_id": "a"}
+# A description with every kind of column, whatever the project's own has.
+SHOP = DataDescription(
+    features=[
+        Numeric("size", ge=0, le=10, nullable=True),
+        Categorical("colour", ("red", "green", "blue")),
+        Boolean("fresh"),
+    ],
+    target=Target("sold", labels=("no", "yes"), positive="yes"),
+    identifiers=["shop id"],
+    time="when",
+)
+SCHEMA = RequestSchema(SHOP, max_rows=3)
+ROW = {"size": 1.5, "colour": "red", "fresh": True, "shop id": "s-1"}
 
 
-def rejection(body: bytes) -> RejectedRequestError:
+def body(rows) -> bytes:
+    return json.dumps(rows).encode()
+
+
+def rejection(content: bytes, schema: RequestSchema = SCHEMA) -> RejectedRequestError:
     with pytest.raises(RejectedRequestError) as caught:
-        SCHEMA.parse(body)
+        schema.parse(content)
     return caught.value
 
 
-def test_one_row_or_a_batch_comes_back_in_signature_order():
-    reordered = {"_id": "b", "count": 3, "size": 2}
-    assert SCHEMA.parse(json.dumps(ROW).encode()).rows == [(1.5, 2, "a")]
-    assert SCHEMA.parse(json.dumps([ROW, reordered]).encode()).rows == [
-        (1.5, 2, "a"),
-        (2.0, 3, "b"),
-    ]
+def test_features_come_back_in_declaration_order_and_the_rest_as_sent():
+    reordered = {"when": "2024-05-01T10:00:00", "fresh": False, "colour": "blue", "size": 2}
+    parsed = SCHEMA.parse(body([ROW, reordered]))
+    assert parsed.features == [(1.5, "red", True), (2.0, "blue", False)]
+    assert parsed.echoed == [{"shop id": "s-1"}, {"when": "2024-05-01T10:00:00"}]
+    assert SCHEMA.parse(body(ROW)).features == [(1.5, "red", True)]
+
+
+def test_without_identifiers_or_time_nothing_is_echoed():
+    plain = DataDescription(features=[Numeric("x")], target=Target("y"))
+    parsed = RequestSchema(plain, max_rows=1).parse(b'{"x": 1}')
+    assert (parsed.features, parsed.echoed) == ([(1.0,)], None)
 
 
 def test_the_logged_inputs_are_the_rows_on_one_line():
-    body = json.dumps([ROW, ROW], indent=2).encode()
-    logged = SCHEMA.parse(body).inputs_json
+    content = json.dumps([ROW, ROW], indent=2).encode()
+    logged = SCHEMA.parse(content).inputs_json
     assert b"\n" not in logged
     assert json.loads(logged) == [ROW, ROW]
-    assert json.loads(SCHEMA.parse(json.dumps(ROW).encode()).inputs_json) == [ROW]
+    assert json.loads(SCHEMA.parse(body(ROW)).inputs_json) == [ROW]
 
 
 def test_missing_and_unknown_fields_are_named():
-    error = rejection(json.dumps({"size": 1.0, "_id": "a", "colour": "red"}).encode())
+    error = rejection(body({"size": 1.0, "fresh": True, "weight": 3}))
     assert error.status_code == 422
     messages = {item["msg"] for item in error.detail}
-    assert "missing field 'count'" in messages
-    assert any(message.startswith("unknown field 'colour'") for message in messages)
+    assert "missing field 'colour'" in messages
+    assert any(message.startswith("unknown field 'weight'") for message in messages)
 
 
-def test_a_problem_in_a_batch_names_its_row():
-    error = rejection(json.dumps([ROW, {**ROW, "count": "2"}]).encode())
+def test_an_unknown_category_names_its_row_field_and_values():
+    error = rejection(body([ROW, {**ROW, "colour": "purple"}]))
     assert [(item["loc"], item["msg"]) for item in error.detail] == [
-        (["body", 1, "count"], "row 1: field 'count': Input should be a valid integer")
+        (
+            ["body", 1, "colour"],
+            "row 1: field 'colour': 'purple' is not one of 'red', 'green' or 'blue'",
+        )
     ]
 
 
+def test_null_is_accepted_only_for_a_nullable_feature():
+    assert SCHEMA.parse(body({**ROW, "size": None})).features == [(None, "red", True)]
+    for name in ("colour", "fresh"):
+        error = rejection(body({**ROW, name: None}))
+        assert error.detail[0]["msg"] == f"field {name!r}: needs a value, not null"
+
+
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("change", "message"),
     [
-        (b'{"size": -1, "count": 2, "_id": "a"}', "field 'size': Input should be greater than"),
-        (b'{"size": 1, "count": 10, "_id": "a"}', "field 'count': Input should be less than"),
-        (b'{"size": NaN, "count": 1, "_id": "a"}', "field 'size': Input should be a finite"),
-        (b'{"size": 1, "count": true, "_id": "a"}', "field 'count': Input should be a valid"),
+        ({"size": -1}, "field 'size': Input should be greater than or equal to 0"),
+        ({"size": 11}, "field 'size': Input should be less than or equal to 10"),
+        ({"size": "1.5"}, "field 'size': Input should be a valid number"),
+        ({"fresh": 1}, "field 'fresh': Input should be a valid boolean"),
+        ({"colour": 1}, "field 'colour': 1 is not one of 'red', 'green' or 'blue'"),
+        ({"shop id": 7}, "field 'shop id': Input should be a valid string"),
+        ({"when": "yesterday"}, "field 'when': 'yesterday' is not a date and time in ISO 8601"),
+    ],
+)
+def test_bad_values_are_client_errors(change, message):
+    error = rejection(body({**ROW, **change}))
+    assert error.status_code == 422
+    assert error.detail[0]["msg"].startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b'{"size": NaN, "colour": "red", "fresh": true}',
+            "field 'size': Input should be a finite",
+        ),
         (b"{not json", "the body is not valid JSON"),
         (b"", "the body is not valid JSON"),
         (b"42", "the body must be a JSON object (one row) or an array of objects"),
@@ -68,41 +124,73 @@ def test_a_problem_in_a_batch_names_its_row():
         (b"[1]", "row 0: a row must be a JSON object of named fields"),
     ],
 )
-def test_bad_values_are_client_errors(body, message):
-    error = rejection(body)
+def test_bad_bodies_are_client_errors(content, message):
+    error = rejection(content)
     assert error.status_code == 422
     assert error.detail[0]["msg"].startswith(message)
 
 
 def test_a_batch_over_the_limit_is_too_large():
-    error = rejection(json.dumps([ROW] * 4).encode())
+    error = rejection(body([ROW] * 4))
     assert error.status_code == 413
     assert "4 rows is over the limit of 3 (SERVING_MAX_BATCH_ROWS)" in error.detail
 
 
 def test_a_long_list_of_problems_is_cut_short():
-    schema = RequestSchema(COLUMNS, max_rows=100, constraints={})
     with pytest.raises(RejectedRequestError) as caught:
-        schema.parse(json.dumps([{}] * 30).encode())
+        RequestSchema(SHOP, max_rows=100).parse(body([{}] * 30))
     assert len(caught.value.detail) == 21
     assert caught.value.detail[-1]["msg"] == "and 70 more problems"
 
 
-def test_ranges_come_from_the_project_schema():
-    constraints = range_constraints(FEATURE_SCHEMA)
-    assert constraints[FEATURES[0]] == {"ge": 0, "le": 10_000}
-    other = pa.DataFrameSchema(
-        {
-            "a": pa.Column(float, pa.Check.in_range(0, 1, include_max=False)),
-            "b": pa.Column(float, [pa.Check.gt(2), pa.Check.isin([3.0, 4.0])]),
-        }
-    )
-    assert range_constraints(other) == {"a": {"ge": 0, "lt": 1}, "b": {"gt": 2}}
-
-
-def test_the_openapi_body_names_every_field():
-    body = SCHEMA.openapi_request_body()["content"]["application/json"]["schema"]
-    row, batch = body["anyOf"]
-    assert list(row["properties"]) == ["size", "count", "_id"]
+def test_the_openapi_body_describes_every_field():
+    content = SCHEMA.openapi_request_body()["content"]["application/json"]["schema"]
+    row, batch = content["anyOf"]
+    assert list(row["properties"]) == ["size", "colour", "fresh", "shop id", "when"]
+    assert row["required"] == ["size", "colour", "fresh"]
     assert row["additionalProperties"] is False
+    assert {"type": "number", "minimum": 0, "maximum": 10} in row["properties"]["size"]["anyOf"]
+    assert row["properties"]["colour"]["enum"] == ["red", "green", "blue"]
     assert batch["maxItems"] == 3
+
+
+@pytest.mark.parametrize("kind", list(TASKS))
+def test_the_answer_schema_holds_the_echoed_fields_then_the_task_outputs(kind):
+    task = task_for(kind, replace(SHOP, target=TARGETS[kind]))
+    prediction = response_schema(task)["properties"]["predictions"]["items"]
+    assert list(prediction["properties"]) == ["shop id", "when", *task.output_columns()]
+    assert prediction["required"] == list(task.output_columns())
+
+
+# The project's own description ------------------------------------------------------------------
+
+PROJECT = RequestSchema(DATA, max_rows=10)
+
+
+def test_the_project_rows_are_accepted_with_their_identifiers():
+    rows = rows_of(synthetic_frame(5))
+    parsed = PROJECT.parse(body(rows))
+    assert parsed.features == [tuple(row[name] for name in DATA.feature_names) for row in rows]
+    if DATA.passthrough:
+        assert parsed.echoed == [{name: row[name] for name in DATA.identifiers} for row in rows]
+
+
+def test_the_project_features_take_null_only_where_declared_nullable():
+    sent = rows_of(synthetic_frame(5))[0]
+    for feature in DATA.features:
+        with_null = body({**sent, feature.name: None})
+        if feature.nullable:
+            assert PROJECT.parse(with_null).features
+        else:
+            (problem, *_) = rejection(with_null, PROJECT).detail
+            assert problem["msg"].endswith("needs a value, not null")
+
+
+def test_an_unknown_value_of_a_project_category_names_the_allowed_values():
+    rows = rows_of(synthetic_frame(5))
+    for feature in DATA.features:
+        if isinstance(feature, Categorical):
+            bad = [rows[0], {**rows[1], feature.name: "not-a-" + feature.name}]
+            (problem,) = rejection(body(bad), PROJECT).detail
+            assert problem["msg"].startswith(f"row 1: field {feature.name!r}: 'not-a-")
+            assert all(repr(value) in problem["msg"] for value in feature.values)
