@@ -1,15 +1,11 @@
 """Sessions for the template itself; each installs its tools from uv.lock."""
 
-import csv
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import nox
@@ -27,7 +23,8 @@ DEMO_DIR = Path("build/demo")
 # What the uv backend sets to point uv and python at a session's venv; a baked project's own
 # Makefile must pick its environment instead.
 SESSION_VARIABLES = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON")
-SERVER_START_SECONDS = 120
+# Where the baked project's service logs its predictions by default.
+PREDICTION_LOG = "logs/predictions.jsonl"
 
 
 def sync(session: nox.Session, *groups: str) -> None:
@@ -61,9 +58,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def e2e(session: nox.Session) -> None:
-    """Set up a baked project and run its pipeline, registry and own test sessions."""
+    """Set up baked projects and run their pipelines, registries, services and own tests."""
     sync(session, "test")
-    session.run("pytest", *(session.posargs or ["-m", "slow and not docker"]))
+    # A worker per test file: each file shares its baked projects among its own tests.
+    default = ["-m", "slow and not docker", "-n", "auto", "--dist", "loadfile"]
+    session.run("pytest", *(session.posargs or default))
 
 
 @nox.session
@@ -93,7 +92,8 @@ def demo(session: nox.Session) -> None:
 
 
 def predict_over_http(session: nox.Session, project: Path) -> None:
-    """Start the project's service on the champion, print one prediction over HTTP, stop it."""
+    """Start the project's service on the champion, have its smoke test send the first row of
+    the project's data, print what the service logged of that prediction, stop it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -104,33 +104,21 @@ def predict_over_http(session: nox.Session, project: Path) -> None:
         ["make", "serve", f"PORT={port}"], cwd=project, env=env, start_new_session=True
     )
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_ready(session, server, url)
-        with (project / "data/raw/breast_cancer.csv").open() as stream:
-            row = next(csv.DictReader(stream))
-        body = {name: float(value) for name, value in row.items() if name != "malignant"}
-        request = urllib.request.Request(
-            f"{url}/predict", json.dumps(body).encode(), {"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            session.log(f"POST {url}/predict with the first row of the data answered:")
-            print(answer.read().decode(), flush=True)
+        # The smoke test waits until the service is ready, then sends one row.
+        with session.chdir(project):
+            session.run(
+                "make",
+                "smoke",
+                f"SMOKE_URL=http://127.0.0.1:{port}",
+                external=True,
+                env=dict.fromkeys(SESSION_VARIABLES),
+            )
+        logged = json.loads((project / PREDICTION_LOG).read_text().splitlines()[-1])
+        session.log(f"The service logged the request ({PREDICTION_LOG}):")
+        print(json.dumps(logged, indent=2), flush=True)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-
-
-def wait_until_ready(session: nox.Session, server: subprocess.Popen, url: str) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            session.error(f"make serve exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/ready", timeout=5):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.5)
-    session.error(f"the service did not become ready within {SERVER_START_SECONDS} s")
 
 
 @nox.session

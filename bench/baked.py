@@ -24,6 +24,13 @@ def package_of(project: Path) -> str:
     return next(path.name for path in (project / "src").iterdir() if path.is_dir())
 
 
+def raw_data(project: Path) -> str:
+    """The project's data, as params.yaml names it (relative to the project)."""
+    import yaml  # cookiecutter's and the project's own dependency
+
+    return yaml.safe_load((project / "params.yaml").read_text())["paths"]["raw_data"]
+
+
 def outside_nox() -> dict[str, str]:
     """This process's environment without the variables that point at nox's venv."""
     return {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from baked import bake, environment, package_of, run
+from baked import bake, environment, package_of, raw_data, run
 
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 TRAINING_ROWS = 40_000
@@ -29,19 +29,23 @@ SCORING_REPEATS = 3
 CLUSTER_START_SECONDS = 60
 
 # Runs inside the baked project, with its own interpreter and package: rows drawn from the
-# sample with a little noise, so that they pass the schema and look like real data.
+# project's data with a little noise on its numbers, so that they pass the schema and look like
+# real data.
 SYNTHESIZE = """
 import sys
 from pathlib import Path
-import numpy as np, pandas as pd
-from {package}.schema import FEATURES, TARGET
+import numpy as np
+from {package}.config import load_params
+from {package}.data import read_table
+from {package}.schema import DATA
 rows, per_file, output = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
-sample = pd.read_csv("data/raw/breast_cancer.csv")
+sample = read_table(load_params().paths.raw_data)
+numeric = [feature.name for feature in DATA.features if feature.kind == "numeric"]
 rng = np.random.default_rng(0)
 
 def draw(size, seed):
     frame = sample.sample(size, replace=True, random_state=seed).reset_index(drop=True)
-    frame[list(FEATURES)] = frame[list(FEATURES)] * rng.normal(1.0, 0.02, (size, len(FEATURES)))
+    frame[numeric] = frame[numeric] * rng.normal(1.0, 0.02, (size, len(numeric)))
     return frame
 
 if output.suffix == ".csv":
@@ -50,7 +54,7 @@ else:
     output.mkdir(parents=True)
     for part, start in enumerate(range(0, rows, per_file)):
         size = min(per_file, rows - start)
-        frame = draw(size, part).drop(columns=[TARGET])
+        frame = draw(size, part).drop(columns=[DATA.target.name])
         frame["row_id"] = np.arange(start, start + size)
         frame.to_parquet(output / f"part-{{part:04}}.parquet", index=False)
 """
@@ -138,7 +142,7 @@ def benchmark_scoring(project: Path, package: str, scratch: Path) -> None:
     print(f"batch scoring with the champion, `score` end to end (Parquet in, Parquet out), "
           f"median of {SCORING_REPEATS} runs after a warm-up; the marginal rate, from the "
           "previous size, leaves out the fixed cost of starting")  # fmt: skip
-    run(project, *score, "--input", "data/raw/breast_cancer.csv")
+    run(project, *score, "--input", raw_data(project))
     previous = {}
     with dask_cluster(project, 2) as cluster:
         for rows in SCORING_ROWS:

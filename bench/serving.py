@@ -43,12 +43,14 @@ file:close()
 """
 FLOOR_SCRIPT = """
 import json, statistics, sys, time
-import pandas as pd
-from {package}.schema import FEATURES
+from pathlib import Path
+from {package}.config import load_params
+from {package}.data import read_table
+from {package}.schema import DATA
 from {package}.serving.served_model import load_export
 
-model = load_export(__import__("pathlib").Path(sys.argv[1]), "export")
-frame = pd.read_csv("data/raw/breast_cancer.csv")[list(FEATURES)]
+model = load_export(Path(sys.argv[1]), "export")
+frame = read_table(load_params().paths.raw_data)
 
 def median_us(call, repeats=2000):
     call()
@@ -62,12 +64,25 @@ def median_us(call, repeats=2000):
 figures = {{}}
 for rows in (1, 100):
     part = frame.head(rows)
-    tuples = list(part.itertuples(index=False, name=None))
+    tuples = list(part[DATA.feature_names].itertuples(index=False, name=None))
+    features = DATA.model_frame(part)
     figures[f"served model predict, {{rows}} rows"] = median_us(lambda: model.predict(tuples))
-    figures[f"sklearn predict_proba on a DataFrame, {{rows}} rows"] = median_us(
-        lambda: model.estimator.predict_proba(part)
+    figures[f"the estimator's scores on a DataFrame, {{rows}} rows"] = median_us(
+        lambda: model.task.scores(model.estimator, features)
     )
 print(json.dumps(figures))
+"""
+# The first 100 rows of the project's data as a client sends them, and the features' names.
+REQUEST_ROWS = """
+import json
+from {package}.config import load_params
+from {package}.data import read_table
+from {package}.schema import DATA
+from {package}.smoke import request_row
+
+frame = read_table(load_params().paths.raw_data).head(100)
+rows = [request_row(row) for _, row in frame.iterrows()]
+print(json.dumps({{"features": DATA.feature_names, "rows": rows}}))
 """
 
 
@@ -127,24 +142,16 @@ def main() -> None:
         export = scratch / "export"
         run(project, "python", "-m", PACKAGE, "export", "--output", str(export))
 
-        frame_rows = json.loads(
-            run(
-                project, "python", "-c",
-                "import pandas as pd; from my_ml_project.schema import FEATURES;"
-                "print(pd.read_csv('data/raw/breast_cancer.csv')[list(FEATURES)].head(100)"
-                ".to_json(orient='split', index=False))",
-            )
-        )  # fmt: skip
+        sent = json.loads(run(project, "python", "-c", REQUEST_ROWS.format(package=PACKAGE)))
+        features = sent["features"]
         bodies = {}
         for rows in (1, 100):
-            data = frame_rows["data"][:rows]
-            records = [dict(zip(frame_rows["columns"], row, strict=True)) for row in data]
+            records = sent["rows"][:rows]
             ours = scratch / f"ours-{rows}.json"
             ours.write_text(json.dumps(records[0] if rows == 1 else records))
             theirs = scratch / f"mlflow-{rows}.json"
-            theirs.write_text(
-                json.dumps({"dataframe_split": {"columns": frame_rows["columns"], "data": data}})
-            )
+            data = [[record[name] for name in features] for record in records]
+            theirs.write_text(json.dumps({"dataframe_split": {"columns": features, "data": data}}))
             bodies[rows] = {"this service": ours, "mlflow models serve": theirs}
         script = scratch / "post.lua"
         script.write_text(WRK_SCRIPT)

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from baked import bake, environment, run
+from baked import bake, environment, raw_data, run
 
 MEASURE = "measure"
 REGISTRY_COMMANDS = [["register"], ["promote"], ["lineage", "champion"], ["rollback"]]
@@ -43,7 +43,7 @@ def measure(project: Path, scratch: Path) -> None:
             copy = copy_project(scratch / label / project.name)
             run = runner(copy, {"MLFLOW_TRACKING_URI": uri} if uri else None)
             cli(run, "init-tracking")
-            run("dvc", "add", "--quiet", "data/raw/breast_cancer.csv")
+            run("dvc", "add", "--quiet", raw_data(project))
             rows[label] = [timed(run, "dvc", "repro")]
             module = [sys.executable, "-m", project.name.replace("-", "_")]
             # rollback has nothing to restore after one promotion; its time still counts.
@@ -60,7 +60,7 @@ def measure(project: Path, scratch: Path) -> None:
         pushed = timed(run, "dvc", "push", "--run-cache")
         keys = len(stack.bucket_keys(services.DVC_BUCKET, prefix="bench/"))
         print(f"dvc push --run-cache to the S3 remote: {pushed:6.1f} s ({keys} objects)")
-        outputs = ["data/raw/breast_cancer.csv", "data/processed", "models/model"]
+        outputs = [raw_data(project), "data/processed", "models/model"]
         run("rm", "-rf", ".dvc/cache", *outputs)
         pulled = timed(run, "dvc", "pull", "--run-cache")
         print(f"dvc pull --run-cache into an empty cache: {pulled:6.1f} s")

@@ -7,9 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.baking import DEFAULTS, TEMPLATE_PROJECT, TEMPLATE_ROOT, bake_into
+from tests.baking import (
+    TASKS,
+    TEMPLATE_PROJECT,
+    TEMPLATE_ROOT,
+    answer,
+    bake_into,
+    declared_task_settings,
+    read_yaml,
+    task_settings,
+)
 from tests.commands import cruft, git
 
 CI_FILES = {
@@ -18,17 +26,15 @@ CI_FILES = {
     "gitlab": {".gitlab-ci.yml"},
     "none": set(),
 }
-# Created by the post-generation hook rather than copied from the template.
-HOOK_FILES = {
-    ".cruft.json",
-    ".dvc/.gitignore",
-    ".dvc/config",
-    "data/raw/.gitignore",
-    "data/raw/breast_cancer.csv.dvc",
-}
+# Created by the post-generation hook rather than copied from the template (with the .dvc file
+# of the task's sample).
+HOOK_FILES = {".cruft.json", ".dvc/.gitignore", ".dvc/config", "data/raw/.gitignore"}
+# Where the template keeps a sample data set for each task.
+SAMPLES = "data/raw/"
 LOCAL_STATE = (".git/", ".dvc/cache/", ".dvc/tmp/")
-# `${{` is GitHub's own expression syntax, not an unrendered Jinja variable.
-LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|%\}")
+# `${{` is GitHub's own expression syntax, not an unrendered Jinja variable; a `%}` alone ends a
+# percentage's format (`f"{share:.1%}"`), as every Jinja tag left would start with `{%`.
+LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%")
 
 # Each grid entry: the answers given, and the repository name they should lead to.
 GRID = {
@@ -40,6 +46,8 @@ GRID = {
         {"project_name": "Détection de Fraude 2", "ci_provider": "github"},
         "detection-de-fraude-2",
     ),
+    # The defaults' task is the first; every other one gets a bake of its own.
+    **{f"task-{task}": ({"task": task}, "my-ml-project") for task in TASKS[1:]},
 }
 
 
@@ -49,17 +57,29 @@ def project_files(root: Path) -> set[str]:
     return {name for name in files if not name.startswith(LOCAL_STATE)}
 
 
+def sample_of(project: Path) -> str:
+    """The task's sample data: the raw data params.yaml names."""
+    return read_yaml(project, "params.yaml")["paths"]["raw_data"]
+
+
 def expected_files(project: Path, package: str, ci_provider: str) -> set[str]:
-    """The template's files under their rendered names, less other providers' CI files."""
+    """The template's files under their rendered names, less other providers' CI files and other
+    tasks' samples, with the files the hook adds."""
+    sample = sample_of(project)
     excluded = {
         name for provider, names in CI_FILES.items() if provider != ci_provider for name in names
+    }
+    excluded |= {
+        name
+        for name in project_files(TEMPLATE_PROJECT)
+        if name.startswith(SAMPLES) and name != sample
     }
     expected = set()
     for name in project_files(TEMPLATE_PROJECT):
         rendered = name.replace("{{cookiecutter.package_name}}", package)
         if not any(rendered == skip or rendered.startswith(f"{skip}/") for skip in excluded):
             expected.add(rendered)
-    return expected | HOOK_FILES
+    return expected | HOOK_FILES | {f"{sample}.dvc"}
 
 
 @dataclass(frozen=True)
@@ -79,14 +99,19 @@ def test_names_are_derived_from_the_project_name(baked):
     slug = baked.expected_slug
     assert baked.project.name == slug
     assert (baked.project / "src" / slug.replace("-", "_") / "__init__.py").exists()
-    params = yaml.safe_load((baked.project / "params.yaml").read_text())
+    params = read_yaml(baked.project, "params.yaml")
     assert params["mlflow"]["model_name"] == f"{slug}-model"
 
 
 def test_exactly_the_chosen_files_are_generated(baked):
     project, package = baked.project, baked.expected_slug.replace("-", "_")
-    ci_provider = baked.answers.get("ci_provider", DEFAULTS["ci_provider"][0])
+    ci_provider = answer(baked.answers, "ci_provider")
     assert project_files(project) == expected_files(project, package, ci_provider)
+
+
+def test_the_sample_is_one_of_the_templates(baked):
+    # Otherwise the hook would have removed every sample and found none to track.
+    assert (TEMPLATE_PROJECT / sample_of(baked.project)).is_file()
 
 
 def test_no_template_syntax_is_left(baked):
@@ -100,7 +125,7 @@ def test_no_template_syntax_is_left(baked):
 
 
 def test_the_python_version_reaches_the_environment_and_the_image(baked):
-    version = baked.answers.get("python_version", DEFAULTS["python_version"])
+    version = answer(baked.answers, "python_version")
     assert (baked.project / ".python-version").read_text().strip() == version
     dockerfile = (baked.project / "Dockerfile").read_text()
     assert f"ARG BASE_IMAGE=python:{version}-slim-bookworm\n" in dockerfile
@@ -110,13 +135,14 @@ def test_the_repository_is_committed_with_data_under_dvc(baked):
     project = baked.project
     assert git(project, "status", "--porcelain") == ""
     assert git(project, "log", "--format=%s") == "Generate the project from the template\n"
+    sample = sample_of(project)
     tracked = git(project, "ls-files").splitlines()
-    assert "data/raw/breast_cancer.csv.dvc" in tracked
-    assert "data/raw/breast_cancer.csv" not in tracked
+    assert f"{sample}.dvc" in tracked
+    assert sample not in tracked
 
     remote = project.parent / f"{project.name}-dvc-storage"
     assert "url = ../../" in (project / ".dvc/config").read_text()
-    data_file = yaml.safe_load((project / "data/raw/breast_cancer.csv.dvc").read_text())
+    data_file = read_yaml(project, f"{sample}.dvc")
     data_md5 = data_file["outs"][0]["md5"]
     assert (remote / "files/md5" / data_md5[:2] / data_md5[2:]).exists()
 
@@ -151,3 +177,8 @@ def test_the_dockerfile_passes_hadolint(baked):
         ["hadolint", "Dockerfile"], cwd=baked.project, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_task_settings_start_from_the_tasks_declaration(baked):
+    task = answer(baked.answers, "task")
+    assert task_settings(baked.project) == declared_task_settings(baked.project, task)

@@ -32,7 +32,8 @@ TRAINING_INPUTS = [
     "params.yaml",
     "dvc.yaml",
     "dvc.lock",
-    "data/raw/breast_cancer.csv.dvc",
+    # Any table's DVC file, not only the sample's.
+    "data/raw/customers.csv.dvc",
     "src/my_ml_project/pipeline/train.py",
     "src/my_ml_project/model.py",
     "src/my_ml_project/tuning.py",

@@ -62,10 +62,14 @@ def test_an_invalid_answer_is_refused_and_nothing_is_written(tmp_path, answers, 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_unknown_ci_provider_is_refused_by_its_choice_list(tmp_path):
-    result = bake_cli(tmp_path, ci_provider="jenkins")
+CHOICES = [name for name, value in DEFAULTS.items() if isinstance(value, list)]
+
+
+@pytest.mark.parametrize("variable", CHOICES)
+def test_an_answer_outside_a_choice_list_is_refused(tmp_path, variable):
+    result = bake_cli(tmp_path, **{variable: "unknown"})
     assert result.returncode != 0
-    assert "jenkins provided for choice variable ci_provider" in result.stderr
+    assert f"unknown provided for choice variable {variable}" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -98,6 +102,16 @@ def test_every_problem_is_reported_at_once():
 @pytest.mark.parametrize("package", ["pandas", "dvc", "yaml", "pandera", "fastapi", "tests"])
 def test_dependencies_cannot_be_shadowed(package):
     assert "would shadow" in pre_gen.validate_answers(answers(package_name=package))[0]
+
+
+def test_only_the_sample_that_params_names_is_kept(tmp_path):
+    samples = tmp_path / "data" / "raw"
+    samples.mkdir(parents=True)
+    for name in ("first.csv", "chosen.csv", "last.csv"):
+        (samples / name).write_text("x,y\n1,2\n")
+    (tmp_path / "params.yaml").write_text("paths:\n  raw_data: data/raw/chosen.csv\n")
+    post_gen.remove_other_samples(tmp_path)
+    assert [path.name for path in samples.iterdir()] == ["chosen.csv"]
 
 
 # What each route passes to the hooks besides the answers.

@@ -1,19 +1,16 @@
 """Build the serving image with a real Docker engine and call the running container over HTTP."""
 
-import csv
 import json
-import socket
-import subprocess
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.baking import bake_into
-from tests.commands import make
+from tests.baking import bake_into, package_of
+from tests.commands import make, project_python
+from tests.described import describe, project_path, request_rows
 from tests.docker_engine import base_image, docker, require_engine
+from tests.served import call, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
@@ -42,12 +39,6 @@ def image(project, tmp_path_factory) -> str:
     return f"{IMAGE}:{TAG}"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def container(image):
     port = free_port()
@@ -72,41 +63,26 @@ def wait_until_healthy(name: str) -> None:
     pytest.fail(f"the container never became healthy:\n{docker('logs', name).stderr}")
 
 
-def call(url: str, body: object | None = None) -> tuple[int, dict]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def first_row(project: Path) -> dict[str, float]:
-    with (project / "data/raw/breast_cancer.csv").open() as stream:
-        row = next(csv.DictReader(stream))
-    return {name: float(value) for name, value in row.items() if name != "malignant"}
-
-
 def registry_lineage(project: Path) -> dict:
     """The champion's lineage as the project's own CLI reads it from the registry."""
-    result = subprocess.run(
-        [str(project / ".venv/bin/python"), "-m", "my_ml_project", "lineage", "--json"],
-        cwd=project, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    result = project_python(project, "-m", package_of(project), "lineage", "--json")
+    assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
 def test_the_container_predicts_over_http(project, container):
     name, url = container
     assert call(f"{url}/ready") == (200, {"status": "ready", "champion": "1"})
-    status, answer = call(f"{url}/predict", first_row(project))
+    description = describe(project)
+    first_row = request_rows(project, project_path(project, "raw_data"))[0]
+    status, answer = call(f"{url}/predict", first_row)
     assert status == 200
     assert answer["model_version"] == "1"
-    assert answer["predictions"][0]["prediction"] in {0, 1}
-    status, rejected = call(f"{url}/predict", {"mean_radius": 1.0})
+    assert answer["predictions"][0]["prediction"] in description.classes
+    status, rejected = call(f"{url}/predict", {})
     assert status == 422
-    assert "missing field 'mean_texture'" in [problem["msg"] for problem in rejected["detail"]]
+    missing = f"missing field {description.features[0]!r}"
+    assert missing in [problem["msg"] for problem in rejected["detail"]]
     # The prediction log is the container's standard output.
     logged = [json.loads(line) for line in docker("logs", name).stdout.splitlines()]
     assert [line["outputs"] for line in logged] == [answer["predictions"]]

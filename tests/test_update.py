@@ -26,16 +26,13 @@ NOXFILE_DOCSTRING = (
     '"""Sessions for linting and testing, each from exactly what uv.lock pins."""',
 )
 PARAMS_COMMENT = (
-    "  # Probability above which a row is predicted positive.",
-    "  # Probability above which a row is predicted positive (class 1).",
+    "  # Fewer rows than this fails validation;",
+    "  # Fewer rows than this fails the validate stage;",
 )
 # The project's own changes: its hyperparameters, its data schema and its model.
 USER_CHANGES = {
     "params.yaml": ("  C: 1.0\n", "  C: 0.5\n"),
-    "src/my_ml_project/schema.py": (
-        "# Cell measurements are sizes and ratios",
-        "# Our cell measurements are sizes and ratios",
-    ),
+    "src/my_ml_project/schema.py": ('"""Your data:', '"""Our data, as we know it:'),
     "src/my_ml_project/model.py": ("StandardScaler", "RobustScaler"),
 }
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from {{ cookiecutter.package_name }}.config import Params, load_params
 from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.tasks import TASKS
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -22,6 +23,12 @@ def init_tracking(args: argparse.Namespace) -> None:
     from {{ cookiecutter.package_name }} import tracking
 
     print(f"MLflow store ready at {tracking.init_store()}")
+
+
+def adopt(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }}.adopt.adoption import adopt
+
+    print(adopt(args.data, args.target, args.task).summary())
 
 
 def registry_session() -> tuple[Params, "MlflowClient", str]:
@@ -186,13 +193,15 @@ def drift(args: argparse.Namespace) -> int:
 
 def make_batch(args: argparse.Namespace) -> None:
     from {{ cookiecutter.package_name }}.data import write_table
+    from {{ cookiecutter.package_name }}.description import Numeric
     from {{ cookiecutter.package_name }}.drift.batch import read_batch, shift_features
-    from {{ cookiecutter.package_name }}.schema import feature_specs
+    from {{ cookiecutter.package_name }}.schema import DATA
 
-    specs = feature_specs()
     source = args.input or load_params().paths.raw_data
-    features = args.features or [name for name, spec in specs.items() if not spec.categorical]
-    batch = shift_features(read_batch(source), features, args.shift, specs)
+    features = args.features or [f.name for f in DATA.features if isinstance(f, Numeric)]
+    if args.shift and not features:
+        raise ProjectError("schema.py declares no numeric feature: there is nothing to shift")
+    batch = shift_features(read_batch(source), features, args.shift)
     write_table(batch, args.output)
     change = f"{', '.join(features)} shifted by {args.shift} standard deviations"
     print(
@@ -258,8 +267,9 @@ def build_args(args: argparse.Namespace) -> None:
 
 def rollout_report(args: argparse.Namespace) -> None:
     from {{ cookiecutter.package_name }}.serving.report import build_report
+    from {{ cookiecutter.package_name }}.tasks import project_task
 
-    report = build_report(args.log)
+    report = build_report(args.log, project_task(load_params().task.kind))
     print(report.to_json() if args.json else report.to_markdown(), end="")
 
 
@@ -291,6 +301,13 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     add("init-tracking", init_tracking, "create the MLflow store's schema (once, before any run)")
+
+    command = add("adopt", adopt, "make a CSV table the project's data: describe it, set the task")
+    command.add_argument("--data", type=Path, required=True, help="the CSV file")
+    command.add_argument("--target", required=True, help="the column to predict")
+    command.add_argument(
+        "--task", choices=list(TASKS), help="binary, multiclass or regression (default: judged)"
+    )
     for stage, help in [
         ("validate", "check the raw data against the schema"),
         ("prepare", "split the raw data into train and test sets"),
@@ -346,8 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
         "batch",
         type=Path,
         nargs="?",
-        help="CSV file, or prediction log (JSON lines, each with an `inputs` object); "
-        "default: the raw data",
+        help="CSV file, or the service's prediction log (JSON lines, each with `inputs`: an "
+        "array of rows); default: the raw data",
     )
 
     command = add(

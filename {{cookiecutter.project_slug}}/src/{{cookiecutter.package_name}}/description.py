@@ -77,7 +77,7 @@ class Target:
         """The labels in class order: for two labels, the positive one is class 1."""
         labels = self.labels or ()
         if len(labels) == 2 and self.positive is not None:
-            return tuple(label for label in labels if label != self.positive) + (self.positive,)
+            return (*(label for label in labels if label != self.positive), self.positive)
         return labels
 
 
@@ -235,13 +235,27 @@ def _finite(values: pd.Series) -> pd.Series:
     return pd.Series(np.isfinite(values.to_numpy(dtype=float)), index=values.index)
 
 
+def _booleans_from_text(values: pd.Series) -> pd.Series:
+    # A reader that keeps text (Dask's CSV reader) gives "True" and "False", which pandas
+    # cannot cast; any other word is left for the schema to name.
+    words = {"true": True, "false": False}
+    return values.map(
+        lambda value: words.get(value.lower(), value) if isinstance(value, str) else value
+    )
+
+
 def _feature_column(feature: Feature) -> pa.Column:
     if isinstance(feature, Categorical):
         return pa.Column(
             str, checks=pa.Check.isin(list(feature.values)), nullable=feature.nullable, coerce=True
         )
     if isinstance(feature, Boolean):
-        return pa.Column("boolean", nullable=feature.nullable, coerce=True)
+        return pa.Column(
+            "boolean",
+            nullable=feature.nullable,
+            coerce=True,
+            parsers=pa.Parser(_booleans_from_text, name="booleans_from_text"),
+        )
     checks = [pa.Check(_finite, name="finite", ignore_na=True)]
     if feature.ge is not None:
         checks.append(pa.Check.ge(feature.ge))

@@ -1,15 +1,25 @@
-"""dvc repro on the real sample data, and what it leaves behind."""
+"""dvc repro on the project's own data, and what it leaves behind."""
 
+import io
 import json
+import re
 
+import pandas as pd
 import pytest
+import yaml
 from mlflow import MlflowClient
 
 from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.model import TrainParams
+from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.tasks import project_task
+from tests.changed_params import another_train_value
 from tests.integration.project_copy import cli, set_param
+from tests.unit.descriptions import refused
 
-RAW_DATA = "data/raw/breast_cancer.csv"
-MODEL_NAME = load_params().mlflow.model_name
+PARAMS = load_params()
+PATHS = PARAMS.paths
+TASK = project_task(PARAMS.task.kind)
 
 
 def stages_run(output: str) -> list[str]:
@@ -23,25 +33,35 @@ def test_repro_runs_every_stage_and_tracks_the_run(project, run):
     assert sorted(ran[2:]) == ["evaluate", "profile", "train", "tune"]
     assert ran.index("tune") < ran.index("train") < ran.index("evaluate")
 
-    metrics = json.loads((project / "reports/metrics.json").read_text())
-    assert set(metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc"}
-    assert metrics["roc_auc"] > 0.9
-    assert (project / "models/model/MLmodel").exists()
-    assert (project / "reports/plots/confusion.csv").read_text().startswith("actual,predicted")
-    assert (project / "reports/plots/roc.csv").read_text().startswith("fpr,tpr")
-    profile = json.loads((project / "models/reference_profile.json").read_text())
-    assert profile["source"] == "data/processed/train.csv"
-    assert len(profile["features"]["mean_radius"]["sample"]) == profile["rows"] == 455
+    metrics = json.loads((project / PATHS.metrics).read_text())
+    assert set(metrics) == set(TASK.metrics)
+    assert (project / PATHS.model / "MLmodel").exists()
+    for name, plot in TASK.plots.items():
+        header = (project / PATHS.plots / name).read_text().splitlines()[0].split(",")
+        assert {plot["x"], plot["y"]} <= set(header), name
+    train_rows = len(pd.read_csv(project / PATHS.train_data))
+    profile = json.loads((project / PATHS.reference_profile).read_text())
+    assert (profile["source"], profile["rows"]) == (str(PATHS.train_data), train_rows)
 
-    training_run = json.loads((project / "models/training_run.json").read_text())
+    training_run = json.loads((project / PATHS.training_run).read_text())
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     mlflow_run = client.get_run(training_run["run_id"])
     head = run("git", "rev-parse", "HEAD").stdout.strip()
     assert mlflow_run.data.tags["git_commit"] == head
-    raw_dvc = (project / "data/raw/breast_cancer.csv.dvc").read_text()
+    raw_dvc = (project / f"{PATHS.raw_data}.dvc").read_text()
     assert f"md5: {mlflow_run.data.tags['raw_data_md5']}" in raw_dvc
-    assert mlflow_run.data.params["C"] == "1.0"
-    assert mlflow_run.data.metrics["test_f1"] == metrics["f1"]
+    # The train section of params.yaml, with the search's best values when it ran.
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    best = json.loads((project / PATHS.tuned_params).read_text())["best_params"]
+    used = TrainParams.model_validate({**params["train"], **best}).model_dump()
+    logged = mlflow_run.data.params
+    assert {name: logged[name] for name in used} == {
+        name: str(value) for name, value in used.items()
+    }
+    assert logged["split.seed"] == str(params["split"]["seed"])
+    assert {f"test_{name}": value for name, value in metrics.items()}.items() <= (
+        mlflow_run.data.metrics.items()
+    )
     assert [item.dataset.name for item in mlflow_run.inputs.dataset_inputs] == ["train"]
 
 
@@ -51,80 +71,90 @@ def test_a_second_repro_has_nothing_to_do(project, run):
     assert "Data and pipelines are up to date." in result.stdout
 
 
-def test_a_changed_param_reruns_only_its_stages(project, run):
-    set_param(project, "train", "C", 0.5)
+def test_a_changed_train_setting_reruns_only_the_stages_that_use_it(project, run):
+    name, value = another_train_value(load_params(project / "params.yaml"))
+    set_param(project, "train", name, value)
     result = run("dvc", "repro")
     # The search starts from the train section's values, so it reruns too (instantly while off).
     assert stages_run(result.stdout) == ["tune", "train", "evaluate"]
     assert "Stage 'prepare' didn't change, skipping" in result.stdout
 
 
-def replace_field(text: str, line: int, column: str, value: str) -> str:
-    """Put `value` in one cell of a CSV text; lines are numbered from 1, the header's."""
-    lines = text.splitlines(keepends=True)
-    position = lines[0].strip().split(",").index(column)
-    fields = lines[line - 1].rstrip("\n").split(",")
-    fields[position] = value
-    lines[line - 1] = ",".join(fields) + "\n"
-    return "".join(lines)
+def test_a_changed_decision_threshold_reruns_only_evaluate(project, run):
+    current = load_params(project / "params.yaml").evaluate.decision_threshold
+    set_param(project, "evaluate", "decision_threshold", 0.25 if current != 0.25 else 0.75)
+    assert stages_run(run("dvc", "repro").stdout) == ["evaluate"]
 
 
-def without_column(text: str, column: str) -> str:
-    position = text.splitlines()[0].split(",").index(column)
-    rows = [line.split(",") for line in text.splitlines()]
-    return "".join(",".join(row[:position] + row[position + 1 :]) + "\n" for row in rows)
+def cells(text: str) -> pd.DataFrame:
+    """The raw data's cells as the text they are."""
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
 
 
-# Each broken input, and the message that names what is wrong with it.
+def with_cell(text: str, line: int, column: str, value) -> str:
+    """The CSV text with one cell replaced; lines are numbered from 1, the header's."""
+    frame = cells(text)
+    frame.loc[line - 2, column] = str(value)
+    return frame.to_csv(index=False)
+
+
+def truncated(text: str) -> str:
+    """The CSV text with its last line cut after the first field."""
+    last_line = text.rstrip("\n").rindex("\n") + 1
+    return text[: text.index(",", last_line)]
+
+
+FEATURE, TARGET = DATA.feature_names[0], DATA.target.name
+ROWS, COLUMNS = cells(PATHS.raw_data.read_text()).shape
+MIN_ROWS = PARAMS.data.min_rows
+
+# Each broken input, and a pattern of the message that names what is wrong with it.
 BROKEN_INPUTS = {
     "missing-column": (
-        lambda text: without_column(text, "mean_area").encode(),
-        "the table failed column_in_dataframe (columns missing): 'mean_area'",
+        lambda text: cells(text).drop(columns=FEATURE).to_csv(index=False).encode(),
+        rf"the table failed column_in_dataframe \(columns missing\): '{FEATURE}'",
     ),
-    "wrong-type": (
-        lambda text: replace_field(text, 6, "mean_area", "large").encode(),
-        "column 'mean_area' failed coerce_dtype('float64') (values of the wrong type): "
-        "line 6: 'large'",
+    "refused-value": (
+        lambda text: with_cell(text, 6, FEATURE, refused(DATA, FEATURE)).encode(),
+        rf"column '{FEATURE}' failed .*: line 6\b",
     ),
-    "out-of-range": (
-        lambda text: replace_field(text, 4, "worst_radius", "-3.0").encode(),
-        "column 'worst_radius' failed greater_than_or_equal_to(0): line 4: -3.0",
-    ),
-    "missing-value": (
-        lambda text: replace_field(text, 5, "mean_texture", "").encode(),
-        "column 'mean_texture' failed not_nullable (empty cells): line 5: nan",
+    "missing-target": (
+        lambda text: with_cell(text, 5, TARGET, "").encode(),
+        rf"column '{TARGET}' failed .*: line 5\b",
     ),
     "duplicate-row": (
         lambda text: (text + text.splitlines(keepends=True)[9]).encode(),
-        "(rows whose features repeat an earlier row): line 571",
+        rf"failed multiple_fields_uniqueness .*: line {ROWS + 2}\n",
     ),
     "too-few-rows": (
-        lambda text: "".join(text.splitlines(keepends=True)[:11]).encode(),
-        "10 rows, fewer than the 100 that params.yaml (data.min_rows) requires",
+        lambda text: "".join(text.splitlines(keepends=True)[:MIN_ROWS]).encode(),
+        rf"{MIN_ROWS - 1} rows, fewer than the {MIN_ROWS} that params\.yaml \(data\.min_rows\)",
     ),
     "empty-file": (lambda text: b"", "the file is empty"),
     "not-csv": (
         lambda text: bytes(range(256)) * 8,
-        "not a text CSV file (it holds binary data)",
+        r"not a text CSV file \(it holds binary data\)",
     ),
     "truncated-file": (
-        lambda text: text[: len(text) - 100].encode(),
-        "line 570, the last, has 15 of the 31 fields in the header: the file looks truncated",
+        lambda text: truncated(text).encode(),
+        rf"line {ROWS + 1}, the last, has 1 of the {COLUMNS} fields in the header: the file "
+        "looks truncated",
     ),
 }
 
 
-def registry_state(project) -> tuple[str, list[str]]:
-    """The champion's version and every registered version."""
+def registry_state(project) -> tuple[dict[str, str], list[str]]:
+    """The aliases and every registered version."""
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
-    versions = client.search_model_versions(f"name = '{MODEL_NAME}'")
-    champion = client.get_model_version_by_alias(MODEL_NAME, "champion")
-    return str(champion.version), sorted(str(version.version) for version in versions)
+    name = PARAMS.mlflow.model_name
+    versions = client.search_model_versions(f"name = '{name}'")
+    aliases = client.get_registered_model(name).aliases
+    return aliases, sorted(str(version.version) for version in versions)
 
 
 @pytest.fixture(scope="module")
-def registered(project, run) -> tuple[str, list[str]]:
-    """Register and promote the model from the last repro."""
+def registered(project, run) -> tuple[dict[str, str], list[str]]:
+    """Register the model from the last repro; promote it if it passes the gate."""
     cli(run, "register")
     cli(run, "promote")
     return registry_state(project)
@@ -134,13 +164,13 @@ def registered(project, run) -> tuple[str, list[str]]:
 def test_broken_data_stops_the_pipeline_before_prepare(
     project, run, registered, break_data, message
 ):
-    raw = project / RAW_DATA
+    raw = project / PATHS.raw_data
     good = raw.read_text()
     kept = [
-        project / "data/processed/train.csv",
-        project / "models/reference_profile.json",
-        project / "models/model/model.skops",
-        project / "reports/metrics.json",
+        project / PATHS.train_data,
+        project / PATHS.reference_profile,
+        project / PATHS.model / "MLmodel",
+        project / PATHS.metrics,
     ]
     before = [path.read_bytes() for path in kept]
     raw.write_bytes(break_data(good))
@@ -149,8 +179,8 @@ def test_broken_data_stops_the_pipeline_before_prepare(
     finally:
         raw.write_text(good)
     assert result.returncode != 0
-    assert f"error: {RAW_DATA}: " in result.stderr
-    assert message in result.stderr
+    assert f"error: {PATHS.raw_data}: " in result.stderr
+    assert re.search(message, result.stderr), result.stderr
     assert "Running stage 'prepare'" not in result.stdout
     assert "Traceback" not in result.stderr
     assert [path.read_bytes() for path in kept] == before

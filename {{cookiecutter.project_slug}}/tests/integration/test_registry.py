@@ -1,7 +1,10 @@
 """The registry against real MLflow stores: gate, promotion, rollback, lineage.
 
 The champion's lifecycle runs twice, unchanged: on the embedded sqlite store, and on a
-tracking server backed by PostgreSQL; only MLFLOW_TRACKING_URI differs.
+tracking server backed by PostgreSQL; only MLFLOW_TRACKING_URI differs. Its models are
+trained on rows made from the project's own description, with a target that the features
+decide: a model trained on the rows' real target beats one trained on shuffled labels, by
+construction.
 """
 
 import json
@@ -9,11 +12,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from mlflow import MlflowClient
 
 from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.model import TrainParams
+from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.tasks import project_task
 from tests.integration.project_copy import (
     PROJECT_ROOT,
     Runner,
@@ -23,8 +30,15 @@ from tests.integration.project_copy import (
     runner,
     set_param,
 )
+from tests.synthetic import synthetic_frame
 
-MODEL_NAME = load_params().mlflow.model_name
+PARAMS = load_params()
+MODEL_NAME = PARAMS.mlflow.model_name
+PRIMARY = project_task(PARAMS.task.kind).metrics[PARAMS.gate.primary_metric]
+# Out of reach: every metric where greater is better is at most 1, every other at least 0.
+UNREACHABLE = 2.0 if PRIMARY.greater_is_better else -1.0
+ROWS = max(300, PARAMS.data.min_rows)
+RAW_DATA = PARAMS.paths.raw_data
 
 
 @dataclass(frozen=True)
@@ -55,22 +69,48 @@ def versions(client: MlflowClient) -> list[str]:
     return sorted((str(version.version) for version in found), key=int)
 
 
-def champion(client: MlflowClient) -> str:
-    return str(client.get_model_version_by_alias(MODEL_NAME, "champion").version)
+def aliases(client: MlflowClient) -> dict[str, str]:
+    found = client.get_registered_model(MODEL_NAME).aliases
+    return {alias: str(version) for alias, version in found.items()}
 
 
-def train_with(project, run, inverse_regularisation: float) -> str:
-    set_param(project, "train", "C", inverse_regularisation)
-    commit = commit_all(run, f"Train with C={inverse_regularisation}")
-    run("dvc", "repro")
+def shuffled(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The rows with their labels or values shuffled: nothing left to learn."""
+    target = frame[DATA.target.name].sample(frac=1, random_state=seed).to_numpy()
+    return frame.assign(**{DATA.target.name: target})
+
+
+def train_on(store: Store, frame: pd.DataFrame, message: str) -> str:
+    """Make the rows the raw data, commit them and reproduce the pipeline; return the commit."""
+    frame.to_csv(store.project / RAW_DATA, index=False)
+    store.run("dvc", "add", "--quiet", str(RAW_DATA))
+    commit = commit_all(store.run, message)
+    store.run("dvc", "repro")
     return commit
 
 
 def test_champion_lifecycle(store):
     project, run, client = store.project, store.run, store.client
+    rows = synthetic_frame(ROWS, seed=7)
+    primary = PRIMARY.name
 
-    first_commit = train_with(project, run, 1.0)
+    # A first version that misses the gate's bound is not promoted; the output says what next.
+    first_commit = train_on(store, shuffled(rows, seed=1), "Train on shuffled labels")
     assert "version 1 as challenger" in cli(run, "register").stdout
+    set_param(project, "gate", "worst_acceptable", UNREACHABLE)
+    relax = "lower" if PRIMARY.greater_is_better else "raise"
+    outcome = cli(run, "promote").stdout
+    assert (
+        "challenger version 1 is not promoted and there is no champion yet; improve the model, "
+        f"or {relax} gate.worst_acceptable in params.yaml if {primary} is good enough"
+    ) in outcome
+    assert "make promote VERSION=1" in outcome
+    assert "champion" not in aliases(client)
+
+    # Within the bound, the first version becomes the champion.
+    measured = json.loads((project / PARAMS.paths.metrics).read_text())[primary]
+    within = measured - 1 if PRIMARY.greater_is_better else measured + 1
+    set_param(project, "gate", "worst_acceptable", within)
     assert "version 1 is now the champion" in cli(run, "promote").stdout
 
     # The same model file again changes nothing.
@@ -78,55 +118,63 @@ def test_champion_lifecycle(store):
     assert "already the champion; nothing to do" in cli(run, "promote").stdout
     assert versions(client) == ["1"]
 
-    # A worse model is registered but stays challenger; that is not a failure.
-    train_with(project, run, 0.001)
+    # A model of the real target is better, and is promoted, recording who, when, why and
+    # what it replaced.
+    better_commit = train_on(store, rows, "Train on the real target")
+    better_metrics = json.loads((project / PARAMS.paths.metrics).read_text())
     cli(run, "register")
-    outcome = cli(run, "promote")
-    assert "challenger version 2 is not promoted; champion stays version 1" in outcome.stdout
-    assert champion(client) == "1"
-    gate = json.loads((project / "reports/gate.json").read_text())
-    assert (gate["passed"], gate["challenger_version"], gate["champion_version"]) == (
-        False,
-        "2",
-        "1",
-    )
-    assert "does not pass" in (project / "reports/gate.md").read_text()
-    assert cli(run, "promote", "--fail-on-reject", check=False).returncode == 1
-    assert champion(client) == "1"
-
-    # A better one is promoted, and records who, when, why and what it replaced.
-    better_commit = train_with(project, run, 0.1)
-    cli(run, "register")
-    assert "version 3 is now the champion, replacing version 1" in cli(run, "promote").stdout
-    promoted = client.get_model_version(MODEL_NAME, "3")
+    assert "version 2 is now the champion, replacing version 1" in cli(run, "promote").stdout
+    promoted = client.get_model_version(MODEL_NAME, "2")
     assert promoted.tags["previous_champion"] == "1"
     assert promoted.tags["promoted_by"]
     assert promoted.tags["promoted_at"]
-    assert "f1" in promoted.tags["promotion_reason"]
+    assert primary in promoted.tags["promotion_reason"]
 
-    # Lineage of the champion leads back to the commit and data it was trained on.
+    # A worse one is registered but stays challenger; that is not a failure. It is judged on
+    # the real target's test set, where the champion was trained.
+    train_on(store, shuffled(rows, seed=2), "Train on other shuffled labels")
+    cli(run, "register")
+    train_on(store, rows, "Back to the real target")
+    outcome = cli(run, "promote")
+    assert "challenger version 3 is not promoted; champion stays version 2" in outcome.stdout
+    assert aliases(client) == {"champion": "2", "challenger": "3"}
+    gate = json.loads((project / PARAMS.paths.gate_decision).read_text())
+    assert (gate["passed"], gate["challenger_version"], gate["champion_version"]) == (
+        False,
+        "3",
+        "2",
+    )
+    assert "does not pass" in (project / PARAMS.paths.gate_summary).read_text()
+    assert cli(run, "promote", "--fail-on-reject", check=False).returncode == 1
+    assert aliases(client)["champion"] == "2"
+
+    # Lineage of the champion leads back to the commit, data and params it was trained on.
     record = json.loads(cli(run, "lineage", "champion", "--json").stdout)
-    assert record["version"] == "3"
+    assert record["version"] == "2"
     assert record["tags"]["git_commit"] == better_commit != first_commit
     assert record["tags"]["git_dirty"] == "false"
-    raw_data = yaml.safe_load((project / "data/raw/breast_cancer.csv.dvc").read_text())["outs"][0]
+    raw_data = yaml.safe_load((project / f"{RAW_DATA}.dvc").read_text())["outs"][0]
     assert record["tags"]["raw_data_md5"] == raw_data["md5"]
-    lock = (project / "dvc.lock").read_text()
-    assert f"md5: {record['tags']['model_md5']}" in lock
-    assert record["params"]["C"] == "0.1"
-    assert record["metrics"]["test_f1"] > 0.9
-    assert record == json.loads(cli(run, "lineage", f"models:/{MODEL_NAME}/3", "--json").stdout)
-    assert "commit     " + better_commit in cli(run, "lineage", "3").stdout
+    train = yaml.safe_load((project / "params.yaml").read_text())["train"]
+    best = json.loads((project / PARAMS.paths.tuned_params).read_text())["best_params"]
+    used = TrainParams.model_validate({**train, **best}).model_dump()
+    assert {name: record["params"][name] for name in used} == {
+        name: str(value) for name, value in used.items()
+    }
+    assert record["metrics"][f"test_{primary}"] == better_metrics[primary]
+    assert record == json.loads(cli(run, "lineage", f"models:/{MODEL_NAME}/2", "--json").stdout)
+    assert "commit     " + better_commit in cli(run, "lineage", "2").stdout
+    assert len({client.get_model_version(MODEL_NAME, v).tags["model_md5"] for v in "123"}) == 3
 
     # Rollback restores the previous champion in one command.
-    assert "from version 3 back to version 1" in cli(run, "rollback").stdout
-    assert champion(client) == "1"
+    assert "from version 2 back to version 1" in cli(run, "rollback").stdout
+    assert aliases(client)["champion"] == "1"
 
     # The human approval path promotes a chosen version regardless of the gate.
-    cli(run, "promote", "--version", "2", "--reason", "approved in review")
-    assert champion(client) == "2"
+    cli(run, "promote", "--version", "3", "--reason", "approved in review")
+    assert aliases(client)["champion"] == "3"
     assert (
-        client.get_model_version(MODEL_NAME, "2").tags["promotion_reason"] == "approved in review"
+        client.get_model_version(MODEL_NAME, "3").tags["promotion_reason"] == "approved in review"
     )
 
     assert versions(client) == ["1", "2", "3"]
@@ -137,9 +185,7 @@ def test_concurrent_registration_loses_nothing(tmp_path):
     writers = []
     for index in range(4):
         copy = copy_project(tmp_path / f"writer-{index}")
-        run = runner(copy, {"MLFLOW_TRACKING_URI": store})
-        set_param(copy, "train", "C", 0.5 + index)
-        writers.append(run)
+        writers.append(runner(copy, {"MLFLOW_TRACKING_URI": store}))
     cli(writers[0], "init-tracking")
 
     def all_at_once(runs, *command):
@@ -149,6 +195,7 @@ def test_concurrent_registration_loses_nothing(tmp_path):
             assert process.returncode == 0, stderr
             assert "Traceback" not in stderr
 
+    # Each training run logs a model file of its own (the file names its run).
     all_at_once(writers, "dvc", "repro")
     all_at_once(writers, sys.executable, "-m", "{{ cookiecutter.package_name }}", "register")
     # The same model from four processes is still one version.

@@ -8,6 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.tasks import project_task
 from tests.integration.project_copy import PROJECT_ROOT, Runner, commit_all, copy_project, runner
 from tests.integration.services import ARTIFACTS_BUCKET, DVC_BUCKET, S3_CREDENTIALS
 
@@ -15,13 +17,10 @@ pytestmark = pytest.mark.services
 
 REMOTE = "storage"
 REMOTE_URL = f"s3://{DVC_BUCKET}/{PROJECT_ROOT.name}"
+PARAMS = load_params()
+PATHS = PARAMS.paths
 # Files that DVC keeps out of git, so a teammate can only get them from the remote.
-DVC_OUTPUTS = [
-    "data/raw/breast_cancer.csv",
-    "data/processed/train.csv",
-    "data/processed/test.csv",
-    "models/model/MLmodel",
-]
+DVC_OUTPUTS = [PATHS.raw_data, PATHS.train_data, PATHS.test_data, PATHS.model / "MLmodel"]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +29,7 @@ def team_project(team_stack, tmp_path_factory) -> tuple[Path, Runner]:
     project = copy_project(tmp_path_factory.mktemp("team") / PROJECT_ROOT.name)
     run = runner(project, {"MLFLOW_TRACKING_URI": team_stack.tracking_uri})
     # The copy has no DVC cache; `dvc add` puts the unchanged raw data back in it.
-    run("dvc", "add", "--quiet", "data/raw/breast_cancer.csv")
+    run("dvc", "add", "--quiet", str(PATHS.raw_data))
     run("dvc", "repro")
     return project, run
 
@@ -42,7 +41,7 @@ def set_locally(run: Runner, key: str, value: str) -> None:
 
 def test_runs_live_in_postgresql_and_artifacts_in_the_bucket(team_project, team_stack):
     project, _ = team_project
-    training_run = json.loads((project / "models/training_run.json").read_text())
+    training_run = json.loads((project / PATHS.training_run).read_text())
     with psycopg.connect(team_stack.database_uri) as connection:
         row = connection.execute(
             "SELECT artifact_uri FROM runs WHERE run_uuid = %s", (training_run["run_id"],)
@@ -52,7 +51,8 @@ def test_runs_live_in_postgresql_and_artifacts_in_the_bucket(team_project, team_
     assert row[0].startswith("mlflow-artifacts:/")
     keys = team_stack.bucket_keys(ARTIFACTS_BUCKET)
     assert any(training_run["model_id"] in key and key.endswith("/MLmodel") for key in keys)
-    assert any(training_run["run_id"] in key and key.endswith("/roc.csv") for key in keys)
+    plot = next(iter(project_task(PARAMS.task.kind).plots))
+    assert any(training_run["run_id"] in key and key.endswith(f"/{plot}") for key in keys)
 
 
 def test_dvc_pushes_to_and_pulls_from_an_s3_compatible_remote(team_project, team_stack, tmp_path):

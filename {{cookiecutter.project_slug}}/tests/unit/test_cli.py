@@ -1,12 +1,15 @@
 import json
-import shutil
 
 import pytest
+import yaml
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.config import PARAMS_FILE, load_params
 from {{ cookiecutter.package_name }}.drift.profile import build_profile, save_profile
-from tests.unit.drift.normal_rows import draw
+from {{ cookiecutter.package_name }}.schema import DATA
+from tests.synthetic import synthetic_frame
+
+FIRST = DATA.feature_names[0]
 
 
 def test_every_step_has_a_command():
@@ -30,7 +33,7 @@ def test_a_missing_store_is_one_clear_line(tmp_path, monkeypatch, capsys):
 def test_an_unreachable_server_is_named(monkeypatch, capsys):
     uri = "http://127.0.0.1:9"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    assert cli.main(["register"]) == 1
+    assert cli.main(["promote"]) == 1
     error = capsys.readouterr().err
     assert error.startswith(f"error: MLflow tracking server {uri} is not reachable")
     assert error.count("\n") == 1
@@ -45,28 +48,36 @@ def test_an_unknown_command_is_a_usage_error(capsys):
 
 @pytest.fixture
 def drift_workspace(tmp_path, monkeypatch):
-    """A directory with the project's params, a reference profile and a batch like it."""
-    shutil.copy(PARAMS_FILE, tmp_path / "params.yaml")
+    """A directory with the project's params, where one drifted feature is too many, a
+    reference profile, and batches to compare with it."""
+    params = yaml.safe_load(PARAMS_FILE.read_text())
+    params["drift"]["max_drifted_features"] = 0
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
-    paths = load_params().paths
-    save_profile(build_profile(draw(500, seed=1), "train.csv", 5000, 0), paths.reference_profile)
-    draw(300, seed=2).to_csv("batch.csv", index=False)
-    return paths
+    params = load_params()
+    reference = synthetic_frame(500, seed=1)
+    profile = build_profile(reference, "train.csv", params.drift.reference_sample_size, seed=0)
+    save_profile(profile, params.paths.reference_profile)
+    batch = synthetic_frame(300, seed=2)
+    batch.to_csv("batch.csv", index=False)
+    # One value in every row of the first feature: unlike the training data by far.
+    batch.assign(**{FIRST: batch[FIRST].dropna().iloc[0]}).to_csv("shifted.csv", index=False)
+    return params.paths
 
 
 def test_the_drift_exit_status_tells_ci_whether_to_retrain(drift_workspace, capsys):
     assert cli.main(["drift", "batch.csv"]) == 0
-    assert capsys.readouterr().out.startswith("no drift: 0 of 30 features drifted")
+    assert capsys.readouterr().out.startswith(
+        f"no drift: 0 of {len(DATA.features)} features drifted"
+    )
     assert json.loads(drift_workspace.drift_result.read_text())["drift"] is False
 
-    command = ["make-batch", "--input", "batch.csv", "--output", "shifted.csv", "--shift", "1"]
-    assert cli.main([*command, "--features", "mean_radius"]) == 0
     assert cli.main(["drift", "shifted.csv"]) == cli.DRIFT_EXIT_STATUS == 3
-    assert "drift in 1 of 30 features (mean_radius)" in capsys.readouterr().out
-    assert json.loads(drift_workspace.drift_result.read_text())["drifted_features"] == [
-        "mean_radius"
-    ]
-    assert 'id="mean_radius"' in drift_workspace.drift_report.read_text()
+    assert capsys.readouterr().out.startswith(
+        f"drift in 1 of {len(DATA.features)} features ({FIRST})"
+    )
+    assert json.loads(drift_workspace.drift_result.read_text())["drifted_features"] == [FIRST]
+    assert f'id="{FIRST}"' in drift_workspace.drift_report.read_text()
 
 
 def test_a_failed_drift_check_is_an_error_and_leaves_no_verdict(drift_workspace, capsys):

@@ -6,6 +6,7 @@ import warnings
 
 import mlflow
 import mlflow.sklearn
+from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from {{ cookiecutter.package_name }} import lineage, tracking
@@ -44,9 +45,8 @@ def run(params: Params) -> dict:
         mlflow.log_params(
             {**train_params.model_dump(), **{f"split.{k}": v for k, v in params.split}}
         )
-        mlflow.log_input(
-            mlflow.data.from_pandas(train, source=str(params.paths.train_data), name="train"),
-            context="training",
+        _log_training_data(
+            mlflow.data.from_pandas(train, source=str(params.paths.train_data), name="train")
         )
         model_info = mlflow.sklearn.log_model(
             model,
@@ -74,3 +74,15 @@ def run(params: Params) -> dict:
     }
     params.paths.training_run.write_text(json.dumps(training_run, indent=2) + "\n")
     return training_run
+
+
+def _log_training_data(dataset) -> None:
+    try:
+        mlflow.log_input(dataset, context="training")
+    except MlflowException as error:
+        # Runs that train on the same data at the same moment (teammates sharing a store) may
+        # both try to add it to the experiment; the store keeps one and refuses the other,
+        # which then finds it there to link to.
+        if "unique constraint" not in str(error).lower():
+            raise
+        mlflow.log_input(dataset, context="training")

@@ -1,18 +1,34 @@
-import numpy as np
-import pandas as pd
-import pytest
+import json
 
-from {{ cookiecutter.package_name }}.pipeline.evaluate import classification_metrics
-
-
-def test_a_perfect_ranking_scores_one():
-    target = pd.Series([0, 0, 1, 1])
-    metrics = classification_metrics(target, np.array([0.1, 0.2, 0.8, 0.9]), decision_threshold=0.5)
-    assert metrics == {"accuracy": 1.0, "precision": 1.0, "recall": 1.0, "f1": 1.0, "roc_auc": 1.0}
+from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.data import features_and_target
+from {{ cookiecutter.package_name }}.model import build_model
+from {{ cookiecutter.package_name }}.pipeline import evaluate
+from {{ cookiecutter.package_name }}.tasks import project_task
+from tests.synthetic import synthetic_frame
 
 
-def test_the_threshold_decides_the_class():
-    target = pd.Series([0, 1, 1, 1])
-    probability = np.array([0.1, 0.4, 0.6, 0.9])
-    assert classification_metrics(target, probability, 0.5)["recall"] == pytest.approx(2 / 3)
-    assert classification_metrics(target, probability, 0.3)["recall"] == 1.0
+def test_the_tasks_metrics_and_plots_are_written(tmp_path):
+    params = load_params()
+    test_data = tmp_path / "test.csv"
+    synthetic_frame(60, seed=1).to_csv(test_data, index=False)
+    paths = params.paths.model_copy(
+        update={
+            "test_data": test_data,
+            "metrics": tmp_path / "reports/metrics.json",
+            "plots": tmp_path / "reports/plots",
+        }
+    )
+    params = params.model_copy(update={"paths": paths})
+    task = project_task(params.task.kind)
+    features, target = features_and_target(synthetic_frame(150))
+    model = build_model(params.train, task.kind, seed=0).fit(features, target)
+
+    results = evaluate.measure(model, params)
+
+    assert set(results) == set(task.metrics)
+    assert json.loads(paths.metrics.read_text()) == results
+    assert sorted(path.name for path in paths.plots.iterdir()) == sorted(task.plots)
+    for name, plot in task.plots.items():
+        header = (paths.plots / name).read_text().splitlines()[0].split(",")
+        assert {plot["x"], plot["y"]} <= set(header), name

@@ -2,6 +2,7 @@ import json
 
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.pipeline import tune
+from tests.changed_params import another_train_value
 
 
 def params_without_search(tmp_path):
@@ -21,8 +22,8 @@ def test_without_a_search_train_uses_its_own_section(tmp_path):
 
 def test_the_best_values_replace_the_train_sections(tmp_path):
     params = params_without_search(tmp_path)
-    result = {"enabled": True, "best_params": {"C": 0.1}, "run_id": "abc"}
+    name, best = another_train_value(params)
+    result = {"enabled": True, "best_params": {name: best}, "run_id": "abc"}
     params.paths.tuned_params.write_text(json.dumps(result))
-    assert tune.tuned_train_params(params).C == 0.1
-    assert tune.tuned_train_params(params).max_iter == params.train.max_iter
+    assert tune.tuned_train_params(params) == params.train.model_copy(update={name: best})
     assert tune.tune_run_id(params) == "abc"
