@@ -3,14 +3,16 @@ template is recorded for cruft, whose own renders are told apart from a new proj
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.baking import DEFAULTS, TEMPLATE_ROOT
+from tests.baking import DEFAULTS, TEMPLATE_PROJECT, TEMPLATE_ROOT
 from tests.commands import git
 
 
@@ -38,6 +40,7 @@ def bake_cli(output_dir: Path, env: dict[str, str] | None = None, **answers: str
     )  # fmt: skip
 
 
+LONGEST_SLUG = "a" * pre_gen.MAX_SLUG_LENGTH
 INVALID_ANSWERS = {
     "package-not-identifier": ({"package_name": "my-model"}, "package_name: 'my-model' is not a"),
     "package-keyword": ({"package_name": "class"}, "package_name: 'class' is a Python keyword"),
@@ -49,6 +52,24 @@ INVALID_ANSWERS = {
     "slug-with-space": ({"project_slug": "my project"}, "project_slug: 'my project' must start"),
     "model-name-spaces": ({"model_name": "my model"}, "model_name: 'my model' must start"),
     "bad-email": ({"author_email": "nobody"}, "author_email: 'nobody' is not an email address"),
+    # Answers that used to bake a project that does not parse or load.
+    "description-quote": ({"description": 'A "quoted" word'}, "description: 'A \"quoted\" word' "
+                          "contains '\"', which would end or escape its string in pyproject.toml"),
+    "author-backslash": ({"author_name": "Dom\\Ann"}, "author_name: 'Dom\\\\Ann' contains '\\\\'"),
+    "email-quote": ({"author_email": 'a"b@x.org'}, "author_email: 'a\"b@x.org' contains '\"'"),
+    "description-newline": ({"description": "two\nlines"}, "description: 'two\\nlines' contains "
+                            "the control character(s) '\\n'; answers are one line of text"),
+    "name-tab": ({"project_name": "a\tb"}, "project_name: 'a\\tb' contains the control"),
+    "slug-yaml-boolean": ({"project_slug": "yes"}, "project_slug: 'yes' is a boolean to YAML"),
+    "slug-yaml-null": ({"project_slug": "null"}, "project_slug: 'null' is null to YAML"),
+    "package-yaml-boolean": ({"package_name": "true"}, "package_name: 'true' is a boolean to YAML"),
+    "model-yaml-boolean": ({"model_name": "Off"}, "model_name: 'Off' is a boolean to YAML"),
+    "model-number": ({"model_name": "123"}, "model_name: '123' is a number to YAML"),
+    "slug-too-long": ({"project_slug": LONGEST_SLUG + "a"}, f"project_slug: '{LONGEST_SLUG}a' has "
+                      f"{len(LONGEST_SLUG) + 1} characters; at most {len(LONGEST_SLUG)} fit"),
+    # Rendered by cookiecutter to `{{ 7 * 7 }}`, which `cruft update` would render again.
+    "jinja-left-after-rendering": ({"description": "{% raw %}{{ 7 * 7 }}{% endraw %}"},
+                                   "description: '{{ 7 * 7 }}' contains {{, which Jinja would"),
 }  # fmt: skip
 
 
@@ -62,7 +83,10 @@ def test_an_invalid_answer_is_refused_and_nothing_is_written(tmp_path, answers, 
     assert list(tmp_path.iterdir()) == []
 
 
-CHOICES = [name for name, value in DEFAULTS.items() if isinstance(value, list)]
+# cookiecutter's own entries (a leading underscore) are not asked.
+CHOICES = [
+    name for name, value in DEFAULTS.items() if isinstance(value, list) and not name.startswith("_")
+]
 
 
 @pytest.mark.parametrize("variable", CHOICES)
@@ -99,9 +123,78 @@ def test_every_problem_is_reported_at_once():
     assert [problem.split(":")[0] for problem in problems] == ["package_name", "python_version"]
 
 
-@pytest.mark.parametrize("package", ["pandas", "dvc", "yaml", "pandera", "fastapi", "tests"])
+@pytest.mark.parametrize(
+    "package", ["pandas", "dvc", "yaml", "pandera", "fastapi", "tests", "matplotlib", "boto3"]
+)
 def test_dependencies_cannot_be_shadowed(package):
     assert "would shadow" in pre_gen.validate_answers(answers(package_name=package))[0]
+
+
+# The dependencies whose module is not named after their distribution.
+MODULE_OF_DISTRIBUTION = {"scikit-learn": "sklearn", "pyyaml": "yaml", "ruamel.yaml": "ruamel"}
+
+
+def test_the_reserved_package_names_are_the_generated_projects_dependencies():
+    # The template's pyproject.toml is TOML as it stands: its placeholders are inside strings.
+    pyproject = tomllib.loads((TEMPLATE_PROJECT / "pyproject.toml").read_text())
+    groups = pyproject["dependency-groups"].values()
+    requirements = [
+        *pyproject["project"]["dependencies"],
+        *(requirement for group in groups for requirement in group if isinstance(requirement, str)),
+    ]
+    distributions = {re.match(r"[\w.-]+", requirement)[0].lower() for requirement in requirements}
+    modules = {MODULE_OF_DISTRIBUTION.get(name, name.replace("-", "_")) for name in distributions}
+    assert modules == pre_gen.DEPENDENCY_MODULES
+
+
+@pytest.mark.parametrize(
+    "name", ["yes", "No", "ON", "off", "TRUE", "False", "null", "NULL", "~", "y", "N", "123",
+             "1.5", "1e3", "0x1f", "1_000", "2024-01-31"],
+)  # fmt: skip
+def test_names_yaml_reads_as_something_else_are_found(name):
+    assert pre_gen.yaml_reading(name) is not None
+
+
+@pytest.mark.parametrize("name", ["my-model", "v1.0-model", "yesterday", "nully", "2024-churn"])
+def test_names_yaml_reads_as_text_are_not(name):
+    assert pre_gen.yaml_reading(name) is None
+
+
+@pytest.mark.parametrize("field", [name for name in DEFAULTS if not name.startswith("_")])
+def test_every_answer_is_one_line_without_jinja(field):
+    problems = pre_gen.validate_answers(answers(**{field: "one\u2028{# two #}"}))
+    assert f"{field}: 'one\\u2028{{# two #}}' contains the control character(s)" in problems[0]
+    assert f"{field}: 'one\\u2028{{# two #}}' contains {{#, which Jinja" in problems[1]
+
+
+def test_an_answer_that_is_not_text_is_refused():
+    # cookiecutter's Python API passes extra_context values through as they are.
+    assert pre_gen.validate_answers(answers(model_name=123)) == [
+        "model_name: must be text, not int"
+    ]
+
+
+def test_an_apostrophe_and_any_language_are_welcome():
+    welcome = answers(
+        project_name='The "Ørsted" forecaster, C:\\models',
+        description="Prédit l'énergie du vent ✓",
+        author_name="Zoë O'Brien",
+        author_email="zoë@exämple.com",
+    )
+    assert pre_gen.validate_answers(welcome) == []
+
+
+def test_long_names_are_refused_where_they_would_not_fit():
+    problems = pre_gen.validate_answers(
+        answers(package_name="p" * (pre_gen.MAX_PACKAGE_LENGTH + 1),
+                model_name="m" * (pre_gen.MAX_MODEL_NAME_LENGTH + 1))
+    )  # fmt: skip
+    assert problems == [
+        f"package_name: has {pre_gen.MAX_PACKAGE_LENGTH + 1} characters; a directory's name has "
+        f"{pre_gen.MAX_PACKAGE_LENGTH} at most",
+        f"model_name: has {pre_gen.MAX_MODEL_NAME_LENGTH + 1} characters; the MLflow registry "
+        f"keeps {pre_gen.MAX_MODEL_NAME_LENGTH} at most",
+    ]
 
 
 def test_only_the_sample_that_params_names_is_kept(tmp_path):

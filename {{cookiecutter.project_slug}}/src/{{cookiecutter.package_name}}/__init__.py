@@ -1,1 +1,1 @@
-"""{{ cookiecutter.description }}"""
+"""The project's package: its pipeline stages, registry, serving and command line."""
