@@ -1,14 +1,18 @@
 """The generated CI files: valid for their provider, equivalent across providers, filtered right."""
 
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from wcmatch.glob import GLOBSTAR, globmatch
 
 from tests import ci_files
 from tests.baking import bake_into
+from tests.commands import git, project_environment
 
 SCHEMAS = {
     "github": (["vendor.github-workflows"], [".github/workflows/*.yml"]),
@@ -38,6 +42,7 @@ TRAINING_INPUTS = [
     "src/my_ml_project/model.py",
     "src/my_ml_project/tuning.py",
     "src/my_ml_project/schema.py",
+    "src/my_ml_project/model_files.py",
 ]
 SERVING_CODE = ["src/my_ml_project/serving/app.py", "Dockerfile"]
 
@@ -65,6 +70,70 @@ def test_github_workflows_pass_actionlint(tmp_path):
     project = bake_into(tmp_path, ci_provider="github")
     result = subprocess.run(["actionlint"], cwd=project, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# A third-party action runs with the job's token and secrets: pinned to a commit, never a tag
+# that can move, with the release it is in the comment Dependabot keeps current.
+PINNED_ACTION = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+
+
+def test_github_workflows_pass_zizmor(tmp_path):
+    """zizmor's offline audits find nothing; the one finding ignored in place says why beside it."""
+    project = bake_into(tmp_path, ci_provider="github")
+    zizmor = Path(sys.executable).with_name("zizmor")
+    result = subprocess.run(
+        [str(zizmor), "--offline", "--format", "plain", ".github"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for line in (project / ".github/workflows/train.yml").read_text().splitlines():
+        if "zizmor: ignore[" in line:
+            assert line.strip().startswith(("uses:", "- uses:")), line
+
+
+def uses_lines(project: Path) -> list[str]:
+    lines = []
+    for workflow in sorted((project / ".github/workflows").glob("*.yml")):
+        for line in workflow.read_text().splitlines():
+            if re.match(r"^\s*(- )?uses: ", line):
+                lines.append(line.split("uses: ", 1)[1])
+    return lines
+
+
+def test_github_actions_are_pinned_by_commit_and_bumped_by_dependabot(tmp_path):
+    project = bake_into(tmp_path, ci_provider="github")
+    actions = [use for use in uses_lines(project) if not use.startswith("./")]
+    assert actions
+    assert [use for use in actions if not PINNED_ACTION.match(use)] == []
+    dependabot = yaml.safe_load((project / ".github/dependabot.yml").read_text())
+    ecosystems = {update["package-ecosystem"] for update in dependabot["updates"]}
+    assert "github-actions" in ecosystems
+
+
+def test_github_checkouts_keep_no_credentials_and_writers_run_in_environments(tmp_path):
+    project = bake_into(tmp_path, ci_provider="github")
+    for workflow in sorted((project / ".github/workflows").glob("*.yml")):
+        config = yaml.safe_load(workflow.read_text())
+        # Secrets only in jobs (or their steps), never for the whole workflow.
+        assert "secrets." not in yaml.safe_dump(config.get("env", {})), workflow.name
+        assert config["permissions"] == {}, workflow.name
+        for name, job in config["jobs"].items():
+            assert job.get("secrets") != "inherit", (workflow.name, name)
+            assert "permissions" in job, (workflow.name, name)
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False, (workflow.name, name)
+            writes = re.search(r"secrets\.(MLFLOW|DVC_REMOTE_(ACCESS|SECRET)|REGISTRY)", str(job))
+            if writes:
+                assert job.get("environment"), (workflow.name, name, writes.group())
+
+
+@pytest.mark.parametrize("provider", ["gitlab", "azure", "none"])
+def test_only_github_projects_get_a_dependabot_config(tmp_path, provider):
+    project = bake_into(tmp_path, ci_provider=provider)
+    assert not (project / ".github").exists()
 
 
 def test_every_job_step_calls_a_make_target(ci_project):
@@ -104,3 +173,53 @@ def test_training_inputs_start_training(ci_project):
     filters = read_filters(project)
     for path in TRAINING_INPUTS:
         assert training in selected(filters, path), path
+
+
+# The jobs a merge request runs; gitlab-ci-local runs them on this machine's shell.
+GITLAB_LOCAL_JOBS = ["lint", "unit", "reproduce"]
+# A copy of the pipeline without the jobs' default image, which would need a registry.
+HOST_PIPELINE = ".gitlab-ci-host.yml"
+
+
+def host_pipeline(project: Path) -> None:
+    config = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+    del config["default"]["image"]
+    (project / HOST_PIPELINE).write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def as_if_main_had_nothing(project: Path) -> None:
+    """An origin whose main is an empty commit: every file is a change, so `changes:` rules hold."""
+    git(project, "remote", "add", "origin", "https://gitlab.example.com/team/project.git")
+    empty_tree = git(project, "hash-object", "-w", "-t", "tree", "/dev/null").strip()
+    empty = git(project, "commit-tree", empty_tree, "-m", "empty").strip()
+    git(project, "update-ref", "refs/remotes/origin/main", empty)
+    git(project, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+
+
+@pytest.mark.slow
+def test_a_merge_request_pipeline_runs_on_gitlab_ci_local(tmp_path):
+    """The generated GitLab jobs of a merge request pass as gitlab-ci-local runs them.
+
+    A merge request from an unprotected branch gets no protected variable, so the report is
+    written but not posted, and the job says why. Not checked offline: the jobs' image, the
+    docker-in-docker service, the registry login, protected environments and the release jobs.
+    """
+    if shutil.which("gitlab-ci-local") is None:
+        pytest.fail("gitlab-ci-local is missing; `bash .ci/services` installs it (as root)")
+    project = bake_into(tmp_path, ci_provider="gitlab")
+    host_pipeline(project)
+    as_if_main_had_nothing(project)
+    merge_request = ["CI_PIPELINE_SOURCE=merge_request_event", "CI_MERGE_REQUEST_IID=7",
+                     "CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main"]  # fmt: skip
+    result = subprocess.run(
+        ["gitlab-ci-local", "--file", HOST_PIPELINE, "--shell-executor-no-image",
+         *(f"--variable={variable}" for variable in merge_request), *GITLAB_LOCAL_JOBS],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=project_environment(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    for job in GITLAB_LOCAL_JOBS:
+        assert re.search(rf"PASS\s+{job}\b", result.stdout), job
+    assert "GITLAB_TOKEN is not set" in result.stdout

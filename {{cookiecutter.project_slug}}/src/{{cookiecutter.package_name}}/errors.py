@@ -19,3 +19,7 @@ class TrackingError(ProjectError):
 
 class ComputeError(ProjectError):
     """The Dask cluster named by the configuration cannot be used."""
+
+
+class UnsafeModelError(ProjectError):
+    """A saved model that loading could let run code, so it is not loaded (model_files.py)."""

@@ -18,7 +18,7 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException, RestException
 
-from {{ cookiecutter.package_name }} import lineage, tracking
+from {{ cookiecutter.package_name }} import lineage, model_files, tracking
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.errors import ProjectError
 
@@ -160,11 +160,12 @@ def resolve(client: MlflowClient, name: str, reference: str) -> ModelVersion:
 
 
 def load_estimator(version: ModelVersion):
-    """Load a registered version as the scikit-learn estimator it was logged as."""
-    # Here rather than at the top: the other registry commands need no scikit-learn.
-    import mlflow.sklearn
-
-    return mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
+    """Load a registered version as the scikit-learn estimator it was logged as, refusing a
+    model file that could run code (model_files.py)."""
+    return model_files.load_estimator(
+        f"models:/{version.name}/{version.version}",
+        f"model {version.name!r} version {version.version}",
+    )
 
 
 def lineage_record(client: MlflowClient, version: ModelVersion) -> dict:

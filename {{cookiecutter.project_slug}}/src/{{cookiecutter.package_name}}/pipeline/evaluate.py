@@ -4,14 +4,14 @@ import json
 
 import mlflow
 
-from {{ cookiecutter.package_name }} import tracking
+from {{ cookiecutter.package_name }} import model_files, tracking
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.data import features_and_target, read_table, write_table
 from {{ cookiecutter.package_name }}.tasks import project_task
 
 
 def run(params: Params) -> dict[str, float]:
-    results = measure(mlflow.sklearn.load_model(str(params.paths.model)), params)
+    results = measure(model_files.load_estimator(params.paths.model), params)
     training_run = json.loads(params.paths.training_run.read_text())
     tracking.connect()
     with mlflow.start_run(run_id=training_run["run_id"]):

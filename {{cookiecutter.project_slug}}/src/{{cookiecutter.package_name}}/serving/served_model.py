@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
+from {{ cookiecutter.package_name }} import model_files
 from {{ cookiecutter.package_name }}.config import PARAMS_FILE, load_params
 from {{ cookiecutter.package_name }}.description import DESCRIPTION_FILE, Categorical
 from {{ cookiecutter.package_name }}.errors import ProjectError
@@ -24,7 +25,6 @@ from {{ cookiecutter.package_name }}.serving.export import (
 )
 from {{ cookiecutter.package_name }}.tasks import TASKS, Task, project_task
 
-REGISTRY_PREFIX = "models:/"
 # The forms a model may take its features in: with categories, the frame the description
 # makes; with numbers (and booleans) only, a float array or, if the model picks its columns by
 # name, a frame of floats.
@@ -92,7 +92,7 @@ class ServedModel:
 
 def load_model(source: str) -> ServedModel:
     """Load from the registry (`models:/...`) or from a directory made by `export`."""
-    if source.startswith(REGISTRY_PREFIX):
+    if source.startswith(model_files.REGISTRY_PREFIX):
         with tempfile.TemporaryDirectory(prefix="serving-") as scratch:
             export = Path(scratch) / "export"
             export_reference(source, export)
@@ -102,7 +102,6 @@ def load_model(source: str) -> ServedModel:
 
 def load_export(directory: Path, source: str) -> ServedModel:
     import mlflow.models
-    import mlflow.sklearn
 
     if not (directory / LINEAGE_FILE).exists():
         raise ProjectError(
@@ -113,10 +112,11 @@ def load_export(directory: Path, source: str) -> ServedModel:
     serving = json.loads((directory / SERVING_FILE).read_text())
     task = served_task(serving, source)
     model_path = str(directory / MODEL_DIR)
+    # First, so nothing else reads a model that this refuses.
+    estimator = model_files.load_estimator(model_path, f"{source} (version {lineage['version']})")
     metadata = mlflow.models.Model.load(model_path)
     inputs = signature_inputs(metadata.signature, source)
     check_model_inputs(inputs, task, source)
-    estimator = mlflow.sklearn.load_model(model_path)
     fitted = getattr(estimator, "feature_names_in_", None)
     if fitted is not None:
         check_model_inputs(tuple(fitted), task, source)

@@ -1,10 +1,14 @@
 import json
 
+import pytest
+
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.data import features_and_target
+from {{ cookiecutter.package_name }}.errors import UnsafeModelError
 from {{ cookiecutter.package_name }}.model import build_model
 from {{ cookiecutter.package_name }}.pipeline import evaluate
 from {{ cookiecutter.package_name }}.tasks import project_task
+from tests.saved_models import plant_pickle, save_model
 from tests.synthetic import synthetic_frame
 
 
@@ -32,3 +36,18 @@ def test_the_tasks_metrics_and_plots_are_written(tmp_path):
     for name, plot in task.plots.items():
         header = (paths.plots / name).read_text().splitlines()[0].split(",")
         assert {plot["x"], plot["y"]} <= set(header), name
+
+
+def test_a_model_planted_with_a_pickle_is_refused_before_anything_runs(tmp_path):
+    params = load_params()
+    features, target = features_and_target(synthetic_frame(150))
+    model = build_model(params.train, params.task.kind, seed=0).fit(features, target)
+    planted = save_model(model, features, tmp_path / "model")
+    marker = tmp_path / "the-model-ran-code"
+    plant_pickle(planted, marker)
+    paths = params.paths.model_copy(update={"model": planted})
+
+    with pytest.raises(UnsafeModelError) as refused:
+        evaluate.run(params.model_copy(update={"paths": paths}))
+    assert str(refused.value).startswith(f"{planted}: refused to load the model")
+    assert not marker.exists()

@@ -5,17 +5,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import mlflow.sklearn
 import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from mlflow.models import infer_signature
 
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.data import features_and_target
 from {{ cookiecutter.package_name }}.description import Target
-from {{ cookiecutter.package_name }}.model import TRUSTED_TYPES, build_model
+from {{ cookiecutter.package_name }}.model import build_model
+from {{ cookiecutter.package_name }}.model_files import load_estimator
 from {{ cookiecutter.package_name }}.predict import predict_frame
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.serving.app import create_app
@@ -26,6 +25,7 @@ from {{ cookiecutter.package_name }}.serving.export import (
 )
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
 from {{ cookiecutter.package_name }}.tasks import Task, project_task
+from tests.saved_models import save_model
 from tests.synthetic import rows_of
 
 MODEL_NAME = "test-model"
@@ -52,16 +52,7 @@ def export(tmp_path, valid_frame) -> Export:
         params = PARAMS.train.model_copy(update={"C": regularisation})
         model = build_model(params, PARAMS.task.kind, seed=0).fit(features, target)
         directory = tmp_path / f"export-{version}"
-        mlflow.sklearn.save_model(
-            model,
-            str(directory / MODEL_DIR),
-            signature=infer_signature(features, model.predict(features)),
-            input_example=features.head(2),
-            # Listing requirements skips MLflow's slow inference of them.
-            pip_requirements=mlflow.sklearn.get_default_pip_requirements(),
-            serialization_format="skops",
-            skops_trusted_types=TRUSTED_TYPES,
-        )
+        save_model(model, features, directory / MODEL_DIR)
         lineage = {
             "model_name": MODEL_NAME,
             "version": version,
@@ -77,7 +68,7 @@ def export(tmp_path, valid_frame) -> Export:
 
 def expected_predictions(directory: Path, frame: pd.DataFrame, threshold: float = 0.5) -> list:
     """What the batch `predict` command gives for the rows a client sends (`rows_of`)."""
-    estimator = mlflow.sklearn.load_model(str(directory / MODEL_DIR))
+    estimator = load_estimator(directory / MODEL_DIR)
     sent = frame[[*DATA.identifiers, *DATA.feature_names]]
     return predict_frame(estimator, TASK, sent, threshold).to_dict(orient="records")
 

@@ -17,7 +17,7 @@ from {{ cookiecutter.package_name }}.description import (
     Numeric,
     Target,
 )
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.errors import ProjectError, UnsafeModelError
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.serving.export import LINEAGE_FILE, MODEL_DIR, SERVING_FILE
 from {{ cookiecutter.package_name }}.serving.schemas import RequestSchema
@@ -31,6 +31,7 @@ from {{ cookiecutter.package_name }}.serving.served_model import (
     warm_up,
 )
 from {{ cookiecutter.package_name }}.tasks import TASKS, task_for
+from tests.saved_models import plant_pickle
 from tests.synthetic import rows_of, synthetic_frame
 from tests.unit.serving.conftest import TASK, assert_same_predictions, expected_predictions
 
@@ -47,6 +48,18 @@ def test_predictions_match_the_batch_predict_command(export, valid_frame):
     assert_same_predictions(predictions, expected_predictions(directory, valid_frame, 0.3))
     # The task's outputs, after the identifiers sent.
     assert list(predictions[0]) == [*DATA.identifiers, *TASK.output_columns()]
+
+
+def test_an_export_planted_with_a_pickle_is_refused_before_anything_runs(export, tmp_path):
+    directory = export("7")
+    marker = tmp_path / "the-model-ran-code"
+    plant_pickle(directory / MODEL_DIR, marker)
+    with pytest.raises(UnsafeModelError) as refused:
+        load_export(directory, "export")
+    assert str(refused.value).startswith(
+        "export (version 7): refused to load the model: it is saved as 'pickle'"
+    )
+    assert not marker.exists()
 
 
 def test_the_task_inputs_and_lineage_come_from_the_export(export):
