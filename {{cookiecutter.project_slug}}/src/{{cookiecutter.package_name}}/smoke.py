@@ -1,8 +1,10 @@
 """After a release: wait until the service is ready, then score one known row over HTTP."""
 
 import json
+import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -16,13 +18,23 @@ from {{ cookiecutter.package_name }}.schema import DATA
 
 READY_POLL_SECONDS = 1
 REQUEST_TIMEOUT_SECONDS = 10
+# urllib also opens file: and ftp: addresses; a service is reached over HTTP only.
+SERVICE_SCHEMES = ("http", "https")
+# The service's API key, when it requires one (serving/settings.py reads the same variable).
+API_KEY_VARIABLE = "SERVING_API_KEY"
 
 
 def _call(url: str, body: dict | None = None) -> tuple[int, dict]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if api_key := os.environ.get(API_KEY_VARIABLE):
+        headers["Authorization"] = f"Bearer {api_key}"
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as answer:
+        # B310 (file: and custom schemes): smoke_test admits only SERVICE_SCHEMES.
+        with urllib.request.urlopen(  # nosec B310
+            request, timeout=REQUEST_TIMEOUT_SECONDS
+        ) as answer:
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
@@ -47,6 +59,11 @@ def wait_until_ready(base_url: str, timeout_seconds: float) -> None:
 def smoke_test(base_url: str, sample: Path, timeout_seconds: float) -> str:
     """Return the version that answered a prediction for the first row of `sample`."""
     base_url = base_url.rstrip("/")
+    scheme = urllib.parse.urlsplit(base_url).scheme
+    if scheme not in SERVICE_SCHEMES:
+        raise ProjectError(
+            f"--url {base_url!r}: the service's address must start with http:// or https://"
+        )
     wait_until_ready(base_url, timeout_seconds)
     row = request_row(read_table(sample).iloc[0])
     status, answer = _call(f"{base_url}/predict", row)

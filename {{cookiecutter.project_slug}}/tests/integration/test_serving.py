@@ -2,23 +2,33 @@
 
 import csv
 import json
+import shutil
+import socket
+import stat
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.data import write_table
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.tasks import project_task
-from tests.integration.http_server import serving
+from tests.integration.http_server import resident_bytes, running, serving, upload
 from tests.integration.project_copy import cli, runner, set_param
+from tests.saved_models import plant_pickle
 from tests.synthetic import rows_of, synthetic_frame
 
 PARAMS = load_params()
 MODEL_NAME = PARAMS.mlflow.model_name
 TASK = project_task(PARAMS.task.kind)
 KEY = "X-Request-Key"
+API_KEY = "live-test-key-0123456789"
+AUTHORISED = {"Authorization": f"Bearer {API_KEY}"}
+MIB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +69,16 @@ def test_a_canary_keeps_callers_on_one_version_and_rejects_bad_input(
     registered, run, rows, tmp_path
 ):
     log = tmp_path / "canary.jsonl"
-    serve = rollout(registered, log, rollout="canary", challenger_weight="0.5", max_batch_rows="5")
+    serve = rollout(
+        registered,
+        log,
+        rollout="canary",
+        challenger_weight="0.5",
+        max_batch_rows="5",
+        api_key=API_KEY,
+    )
     with serving(serve) as client:
+        client.headers.update(AUTHORISED)
         assert client.get("/health").json() == {"status": "alive"}
         assert client.get("/ready").json() == {
             "status": "ready",
@@ -146,7 +164,14 @@ def test_an_export_serves_with_no_tracking_server(registered, run, frame, rows, 
         (answer,) = client.post("/predict", json=rows[0]).json()["predictions"]
         smoke = cli(offline, "smoke", "--url", str(client.base_url), "--timeout", "10")
     assert "model version 1 answered a prediction" in smoke.stdout
-    assert described["lineage"] == json.loads(cli(run, "lineage", "1", "--json").stdout)
+    # Without SERVING_API_KEY, /model shows what a client needs and no lineage.
+    assert described == {
+        "name": MODEL_NAME,
+        "version": "1",
+        "task": TASK.kind,
+        "inputs": DATA.feature_names,
+        "outputs": list(TASK.output_columns()),
+    }
     assert list(answer) == [*DATA.identifiers, *TASK.output_columns()]
 
     sent = tmp_path / "sent.csv"
@@ -168,3 +193,172 @@ def test_a_model_that_cannot_load_stops_the_server_with_a_clear_error(registered
         f"error: could not load the model: model {MODEL_NAME!r} has no version or alias 'nobody'\n"
     )
     assert "Traceback" not in result.stderr
+
+
+def register_directory(project: Path, directory: Path) -> str:
+    """Register a model directory as a new version, as anyone who can write the registry can;
+    return its number. No alias moves."""
+    client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name(PARAMS.mlflow.experiment).experiment_id
+    run_id = client.create_run(experiment).info.run_id
+    client.log_artifacts(run_id, str(directory), "model")
+    client.set_terminated(run_id)
+    source = f"{client.get_run(run_id).info.artifact_uri}/model"
+    return str(client.create_model_version(MODEL_NAME, source, run_id=run_id).version)
+
+
+def test_a_model_planted_with_a_pickle_runs_nowhere(registered, run, tmp_path):
+    """A registered version and an export, each switched to pickle with a payload: the gate,
+    batch scoring and serving refuse them in one line, and the payload never runs."""
+    marker = tmp_path / "the-model-ran-code"
+    planted = shutil.copytree(registered / PARAMS.paths.model, tmp_path / "planted")
+    plant_pickle(planted, marker)
+    version = register_directory(registered, planted)
+    refusal = "refused to load the model: it is saved as 'pickle'"
+
+    scored = tmp_path / "scored.csv"
+    score = ("score", "--input", str(PARAMS.paths.raw_data), "--output", str(scored))
+    for command in (
+        ("gate", "--version", version),
+        ("predict", "--model", version),
+        (*score, "--model", version),
+    ):
+        result = cli(run, *command, check=False)
+        assert result.returncode == 1, command
+        assert result.stderr.splitlines()[-1].startswith(
+            f"error: model {MODEL_NAME!r} version {version}: {refusal}"
+        ), result.stderr
+        assert "Traceback" not in result.stderr
+
+    export = tmp_path / "export"
+    cli(run, "export", "--model", "1", "--output", str(export))
+    plant_pickle(export / "model", marker)
+    for source, named in (
+        (f"models:/{MODEL_NAME}/{version}", f"models:/{MODEL_NAME}/{version} (version {version})"),
+        (str(export), f"{export} (version 1)"),
+    ):
+        serve = runner(registered, {"SERVING_MODEL": source})
+        result = cli(serve, "serve", "--port", "0", check=False)
+        assert result.returncode == 1
+        assert result.stderr.splitlines()[-1].startswith(
+            f"error: could not load the model: {named}: {refusal}"
+        ), result.stderr
+        assert "Traceback" not in result.stderr
+
+    assert not marker.exists()
+    assert not scored.exists()
+    # The registry is as it was: the planted version holds no alias.
+    client = MlflowClient(f"sqlite:///{registered / 'mlflow.db'}")
+    aliases = client.get_registered_model(MODEL_NAME).aliases
+    assert {alias: str(number) for alias, number in aliases.items()} == {
+        "champion": "1",
+        "challenger": "2",
+    }
+
+
+@pytest.fixture
+def guarded(registered, tmp_path):
+    """The champion behind a key, with a short body timeout, few request slots and a log that
+    rotates at 16 KiB."""
+    return runner(
+        registered,
+        {
+            "SERVING_API_KEY": API_KEY,
+            "SERVING_BODY_TIMEOUT_SECONDS": "3",
+            "SERVING_MAX_CONCURRENT_REQUESTS": "8",
+            "SERVING_PREDICTION_LOG": str(tmp_path / "predictions.jsonl"),
+            "SERVING_PREDICTION_LOG_MAX_BYTES": str(16 * 1024),
+        },
+    )
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(guarded, rows):
+    headers = {**AUTHORISED, "Content-Type": "application/json"}
+    size = 200 * MIB
+    with running(guarded) as server, ThreadPoolExecutor(6) as pool:
+        for _ in range(3):
+            assert server.client.post("/predict", json=rows, headers=AUTHORISED).is_success
+        before = resident_bytes(server.process)
+        # Six at once: three declaring their length, three in chunks whose bytes are counted.
+        statuses = list(
+            pool.map(
+                lambda chunked: upload(server.port, headers, size, chunked=chunked),
+                [False, True] * 3,
+            )
+        )
+        grown = resident_bytes(server.process) - before
+        assert server.client.post("/predict", json=rows, headers=AUTHORISED).is_success
+    assert statuses == [413] * 6
+    # Not one body's worth, let alone six.
+    assert grown < size / 4, f"the server grew by {grown / MIB:.0f} MiB"
+
+
+def test_a_slow_body_holds_only_its_own_slot_until_its_timeout(guarded, rows):
+    headers = {**AUTHORISED, "Content-Type": "application/json"}
+
+    def dribble() -> int:
+        return upload(server.port, headers, 1000, piece_bytes=1, interval_seconds=0.2)
+
+    with running(guarded) as server, ThreadPoolExecutor(8) as pool:
+        client = server.client
+        slow = [pool.submit(dribble)]
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert client.post("/predict", json=rows[0], headers=AUTHORISED).status_code == 200
+        assert time.monotonic() - started < 1
+        # All eight slots held by dribbling clients: the next request is told to come back,
+        # and the probes still answer.
+        slow += [pool.submit(dribble) for _ in range(7)]
+        time.sleep(0.5)
+        busy = client.post("/predict", json=rows[0], headers=AUTHORISED)
+        assert (busy.status_code, busy.headers["Retry-After"]) == (503, "1")
+        assert client.get("/health").status_code == client.get("/ready").status_code == 200
+        # Each is cut by SERVING_BODY_TIMEOUT_SECONDS, freeing its slot.
+        assert [future.result() for future in slow] == [408] * 8
+        assert client.post("/predict", json=rows[0], headers=AUTHORISED).status_code == 200
+        assert "serving_busy_total 1.0" in client.get("/metrics").text
+
+        # A client that gives up mid-upload.
+        with socket.create_connection(("127.0.0.1", server.port)) as connection:
+            connection.sendall(
+                b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + f"Authorization: Bearer {API_KEY}\r\nContent-Length: 1000\r\n\r\n".encode()
+                + b'[{"a": '
+            )
+        time.sleep(0.5)
+    assert "the client disconnected after 7 bytes of the body" in server.stderr
+    assert "Traceback" not in server.stderr
+
+
+def test_only_authorised_json_is_scored(guarded, rows):
+    with serving(guarded) as client:
+        assert client.post("/predict", json=rows[0]).status_code == 401
+        wrong = {"Authorization": "Bearer not-the-key"}
+        assert client.post("/predict", json=rows[0], headers=wrong).status_code == 401
+        text = {**AUTHORISED, "Content-Type": "text/plain"}
+        assert client.post("/predict", content=json.dumps(rows[0]), headers=text).status_code == 415
+        public = client.get("/model").json()["champion"]
+        lineage = client.get("/model", headers=AUTHORISED).json()["champion"]["lineage"]
+    assert "lineage" not in public
+    assert lineage["version"] == public["version"] == "1"
+
+
+def test_the_log_holds_short_private_lines_and_rotates(guarded, rows, tmp_path):
+    log = tmp_path / "predictions.jsonl"
+    padded = json.dumps(rows[0]).replace(",", "," + " " * MIB, 1)
+    json_body = {**AUTHORISED, "Content-Type": "application/json"}
+    with serving(guarded) as client:
+        answer = client.post("/predict", content=padded, headers=json_body)
+        assert answer.status_code == 200
+        (line,) = log.read_text().splitlines()
+        assert len(line) < 10 * 1024
+        assert json.loads(line)["inputs"] == [rows[0]]
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600
+        for number in range(500):
+            client.post("/predict", json=rows[number % len(rows)], headers=AUTHORISED)
+            if log.with_name(f"{log.name}.1").exists():
+                break
+    rotated = log.with_name(f"{log.name}.1")
+    assert rotated.exists(), "the log never rotated"
+    assert rotated.stat().st_size <= 16 * 1024
+    assert stat.S_IMODE(rotated.stat().st_mode) == 0o600

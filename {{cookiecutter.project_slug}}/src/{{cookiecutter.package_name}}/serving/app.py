@@ -1,5 +1,6 @@
 """The HTTP API: /predict, /health, /ready, /model, /metrics and the OpenAPI docs."""
 
+import hmac
 import json
 import logging
 import threading
@@ -14,14 +15,19 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
+from {{ cookiecutter.package_name }}.serving.limits import RequestLimits
 from {{ cookiecutter.package_name }}.serving.metrics import CONTENT_TYPE
 from {{ cookiecutter.package_name }}.serving.schemas import RejectedRequestError, response_schema
+from {{ cookiecutter.package_name }}.serving.served_model import ServedModel
 from {{ cookiecutter.package_name }}.serving.service import SERVED, Service, new_request_id
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
 
 KEY_HEADER = "X-Request-Key"
 VERSION_HEADER = "X-Model-Version"
 RETRY_AFTER_SECONDS = "2"
+BEARER = "Bearer "
+# Never refused as busy: the probes, and the metrics that show the load.
+UNBOUNDED_PATHS = ("/health", "/ready", "/metrics")
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +45,20 @@ class Problem(BaseModel):
 
 PREDICT_RESPONSES = {
     200: {"model": PredictionResponse, "description": "One prediction per row, in order"},
-    413: {"model": Problem, "description": "More rows than SERVING_MAX_BATCH_ROWS"},
+    401: {"model": Problem, "description": "SERVING_API_KEY is set and the request lacks it"},
+    408: {"model": Problem, "description": "The body took over SERVING_BODY_TIMEOUT_SECONDS"},
+    413: {
+        "model": Problem,
+        "description": "More rows than SERVING_MAX_BATCH_ROWS, or more bytes than "
+        "SERVING_MAX_BODY_BYTES",
+    },
+    415: {"model": Problem, "description": "The body is not sent as application/json"},
     422: {"model": Problem, "description": "Each problem, naming its row and field"},
-    503: {"model": Problem, "description": "The model is still loading"},
+    503: {
+        "model": Problem,
+        "description": "The model is still loading, or SERVING_MAX_CONCURRENT_REQUESTS are "
+        "in flight",
+    },
 }
 
 
@@ -68,6 +85,25 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.body_limit,
+        body_timeout_seconds=settings.body_timeout_seconds,
+        max_concurrent=settings.max_concurrent_requests,
+        unbounded_paths=UNBOUNDED_PATHS,
+        on_busy=service.metrics.busy.inc,
+    )
+
+    def holds_key(request: Request) -> bool:
+        """Whether the request carries SERVING_API_KEY (never, when none is set)."""
+        if settings.api_key is None:
+            return False
+        sent = request.headers.get("authorization", "")
+        expected = settings.api_key.get_secret_value()
+        # In constant time, so the answer's timing tells nothing about the key.
+        return sent.startswith(BEARER) and hmac.compare_digest(
+            sent.removeprefix(BEARER).encode(), expected.encode()
+        )
 
     def not_ready() -> JSONResponse:
         detail = (
@@ -91,11 +127,17 @@ def create_app(
         versions = {role: model.version for role, model in service.loaded.models.items()}
         return JSONResponse({"status": "ready", **versions})
 
-    @app.get("/model", summary="The versions served, their lineage and the rollout")
-    async def model() -> JSONResponse:
+    @app.get(
+        "/model",
+        summary="The versions served and what they take and return; with SERVING_API_KEY, "
+        "their lineage and the rollout too",
+    )
+    async def model(request: Request) -> JSONResponse:
         if not service.ready:
             return not_ready()
         models = service.loaded.models
+        if not holds_key(request):
+            return JSONResponse({role: contract(served) for role, served in models.items()})
         return JSONResponse(
             {
                 "rollout": {
@@ -114,8 +156,19 @@ def create_app(
 
     @app.post("/predict", summary="Score one row or a batch", responses=PREDICT_RESPONSES)
     async def predict(request: Request) -> Response:
+        if settings.api_key is not None and not holds_key(request):
+            return JSONResponse(
+                {"detail": "send the key as `Authorization: Bearer <key>` (SERVING_API_KEY)"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if not service.ready:
             return not_ready()
+        if not is_json(request.headers.get("content-type", "")):
+            return JSONResponse(
+                {"detail": "send the rows as JSON, with `Content-Type: application/json`"},
+                status_code=415,
+            )
         started = time.perf_counter()
         key = request.headers.get(KEY_HEADER)
         route = service.router.route(key)
@@ -128,7 +181,9 @@ def create_app(
         except RejectedRequestError as rejection:
             metrics.client_errors.inc()
             return JSONResponse(
-                {"detail": rejection.detail}, status_code=rejection.status_code, headers=headers
+                {"detail": rejection.detail},
+                status_code=rejection.status_code,
+                headers=headers | rejection.headers,
             )
         request_id = new_request_id()
         try:
@@ -178,3 +233,19 @@ def create_app(
 
     app.openapi = openapi
     return app
+
+
+def contract(served: ServedModel) -> dict:
+    """What a client needs of a model: which it is, what it takes and what it returns."""
+    return {
+        "name": served.name,
+        "version": served.version,
+        "task": served.task.kind,
+        "inputs": list(served.inputs),
+        "outputs": list(served.task.output_columns()),
+    }
+
+
+def is_json(content_type: str) -> bool:
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")

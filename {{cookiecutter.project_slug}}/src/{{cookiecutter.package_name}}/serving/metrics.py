@@ -51,6 +51,12 @@ class ServingMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        # Not per version: a request refused as busy never reached a model.
+        self.busy = Counter(
+            "serving_busy",
+            "Requests refused with 503 because SERVING_MAX_CONCURRENT_REQUESTS were in flight",
+            registry=self.registry,
+        )
         self._loaded = Gauge(
             "serving_model_loaded",
             "1 for each model version being served, by its role",

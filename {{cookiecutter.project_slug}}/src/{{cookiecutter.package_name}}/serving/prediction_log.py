@@ -1,16 +1,56 @@
 """One JSON line per scored request, for drift checks and A/B analysis.
 
 Each line: time, request id and key, model version, role, mode (served or shadow), scoring
-latency in ms, inputs (an array of row objects) and outputs (the answer's predictions: per row,
-any identifiers and time sent, then the task's output contract, tasks.py).
+latency in ms, inputs (an array of row objects, the validated values re-encoded) and outputs
+(the answer's predictions: per row, any identifiers and time sent, then the task's output
+contract, tasks.py).
+
+A file log is readable by its owner only (it holds what clients sent), and rotates by size:
+`predictions.jsonl` becomes `predictions.jsonl.1`, the older ones move up to `.2`, ... and the
+oldest beyond the number of backups is deleted.
 """
 
+import hashlib
 import json
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from {{ cookiecutter.package_name }}.serving.settings import (
+    HASHED,
+    PREDICTION_LOG_BACKUPS,
+    PREDICTION_LOG_MAX_BYTES,
+    RequestKeyLogging,
+)
+
 STDOUT = 1
+FILE_MODE = 0o600
+HASH_PREFIX = "sha256:"
+
+
+def log_files(path: Path) -> list[Path]:
+    """A log's files, oldest first: its rotated backups, then the file itself."""
+    backups = []
+    number = 1
+    while (backup := rotated(path, number)).exists():
+        backups.append(backup)
+        number += 1
+    return [*reversed(backups), *([path] if path.exists() else [])]
+
+
+def rotated(path: Path, number: int) -> Path:
+    return path.with_name(f"{path.name}.{number}")
+
+
+def logged_key(key: str | None, policy: RequestKeyLogging) -> str | None:
+    """What the log keeps of a request key: the same key always gives the same hash, so a
+    caller's predictions can still be found and grouped without the key itself being stored."""
+    if key is None or policy == "drop":
+        return None
+    if policy == "keep":
+        return key
+    return HASH_PREFIX + hashlib.sha256(key.encode()).hexdigest()
 
 
 class PredictionLog:
@@ -20,13 +60,28 @@ class PredictionLog:
     writers do not interleave, and nothing is lost if the process dies.
     """
 
-    def __init__(self, path: Path | None):
+    def __init__(
+        self,
+        path: Path | None,
+        *,
+        max_bytes: int = PREDICTION_LOG_MAX_BYTES,
+        backups: int = PREDICTION_LOG_BACKUPS,
+        request_key: RequestKeyLogging = HASHED,
+    ):
+        self._path, self._max_bytes, self._backups = path, max_bytes, backups
+        self._request_key = request_key
+        # Served requests and shadow scoring (a thread) write at once; rotation must not
+        # interleave with a write.
+        self._lock = threading.Lock()
         if path is None:
-            self._fd, self._owned = STDOUT, False
+            self._fd, self._owned, self._size = STDOUT, False, 0
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            self._owned = True
+            self._open()
+
+    def _open(self) -> None:
+        self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        self._owned, self._size = True, os.fstat(self._fd).st_size
 
     def write(
         self,
@@ -44,7 +99,7 @@ class PredictionLog:
             {
                 "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
                 "request_id": request_id,
-                "request_key": request_key,
+                "request_key": logged_key(request_key, self._request_key),
                 "model_version": model_version,
                 "role": role,
                 "mode": mode,
@@ -52,23 +107,33 @@ class PredictionLog:
             },
             separators=(",", ":"),
         )
-        # The inputs are the validated request body as it came: re-encoding every value would
-        # cost more than everything else in the line.
-        os.write(
-            self._fd,
-            b"".join(
-                (
-                    head[:-1].encode(),
-                    b',"inputs":',
-                    inputs_json,
-                    b',"outputs":',
-                    outputs_json.encode(),
-                    b"}\n",
-                )
-            ),
+        line = b"".join(
+            (
+                head[:-1].encode(),
+                b',"inputs":',
+                inputs_json,
+                b',"outputs":',
+                outputs_json.encode(),
+                b"}\n",
+            )
         )
+        with self._lock:
+            if self._owned and self._size and self._size + len(line) > self._max_bytes:
+                self._rotate()
+            os.write(self._fd, line)
+            self._size += len(line)
+
+    def _rotate(self) -> None:
+        os.close(self._fd)
+        rotated(self._path, self._backups).unlink(missing_ok=True)
+        for number in range(self._backups - 1, 0, -1):
+            if rotated(self._path, number).exists():
+                rotated(self._path, number).rename(rotated(self._path, number + 1))
+        self._path.rename(rotated(self._path, 1))
+        self._open()
 
     def close(self) -> None:
-        if self._owned:
-            os.close(self._fd)
-            self._owned = False
+        with self._lock:
+            if self._owned:
+                os.close(self._fd)
+                self._owned = False

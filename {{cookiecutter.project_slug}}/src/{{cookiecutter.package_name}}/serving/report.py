@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.serving.prediction_log import log_files
 from {{ cookiecutter.package_name }}.tasks import PREDICTION, PROBABILITY, Task
 
 REQUIRED_KEYS = {"request_id", "model_version", "role", "mode", "latency_ms", "outputs"}
@@ -102,26 +103,29 @@ class RolloutReport:
 
 
 def read_log(path: Path, task: Task) -> tuple[list[dict], int]:
-    """The log's records of this task's outputs, and how many lines could not be read (a line
-    being written, say, or one from a model of another task)."""
-    if not path.exists():
+    """The log's records of this task's outputs, its rotated files (`<log>.1`, ...) included,
+    and how many lines could not be read (a line being written, say, or one from a model of
+    another task)."""
+    files = log_files(path)
+    if not files:
         raise ProjectError(
             f"{path}: no prediction log here; serve some predictions first (`make serve`), "
             "or point --log at the log (SERVING_PREDICTION_LOG)"
         )
     contract = task.output_columns().keys()
     records, skipped = [], 0
-    with path.open() as stream:
-        for line in stream:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                skipped += 1
-                continue
-            if _readable(record, contract):
-                records.append(record)
-            else:
-                skipped += 1
+    for file in files:
+        with file.open() as stream:
+            for line in stream:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    skipped += 1
+                    continue
+                if _readable(record, contract):
+                    records.append(record)
+                else:
+                    skipped += 1
     return records, skipped
 
 

@@ -35,12 +35,13 @@ OUTPUT_TYPES = {"float64": float, "int64": int, "string": str, "bool": bool}
 
 
 class RejectedRequestError(Exception):
-    """A client error: the status code and the body's `detail`."""
+    """A client error: the status code, the body's `detail` and any headers to send."""
 
-    def __init__(self, status_code: int, detail: Any):
+    def __init__(self, status_code: int, detail: Any, headers: dict[str, str] | None = None):
         super().__init__(detail)
         self.status_code = status_code
         self.detail = detail
+        self.headers = headers or {}
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class ParsedRequest:
     features: list[tuple]
     # Each row's identifiers and time, as sent; None when the description declares none.
     echoed: list[dict[str, Any]] | None
-    # The rows as one line of JSON (an array of objects), for the prediction log.
+    # The rows' values as one line of JSON (an array of objects), for the prediction log.
     inputs_json: bytes
 
 
@@ -119,6 +120,7 @@ class RequestSchema:
         self._batch = TypeAdapter(
             Annotated[list[self.row_model], Field(min_length=1, max_length=max_rows)]
         )
+        self._rows = TypeAdapter(list[self.row_model])
 
     def parse(self, body: bytes) -> ParsedRequest:
         """Validate a body; each row's features come back as a tuple, in declaration order."""
@@ -127,9 +129,9 @@ class RequestSchema:
             rows = self._batch.validate_json(body) if is_batch else [self._one.validate_json(body)]
         except ValidationError as error:
             raise self._rejection(error, is_batch) from None
-        # A valid JSON body has line breaks only between tokens, where they can go.
-        line = body.replace(b"\n", b" ").replace(b"\r", b" ")
-        inputs_json = line if is_batch else b"[" + line + b"]"
+        # The validated values, re-encoded: what the client sent around them (spaces, say) never
+        # reaches the log. The identifiers and time appear only where sent.
+        inputs_json = self._rows.dump_json(rows, by_alias=True, exclude_unset=True)
         # Fields are stored in declaration order, whatever order the client sent.
         if not self._echoed:
             return ParsedRequest([tuple(row.__dict__.values()) for row in rows], None, inputs_json)

@@ -78,7 +78,13 @@ class Service:
                 models[CHALLENGER].version, SHADOW
             )
         schema = RequestSchema(models[CHAMPION].task.data, settings.max_batch_rows)
-        return Loaded(models, schema, PredictionLog(settings.prediction_log_path), metrics)
+        log = PredictionLog(
+            settings.prediction_log_path,
+            max_bytes=settings.prediction_log_max_bytes,
+            backups=settings.prediction_log_backups,
+            request_key=settings.prediction_log_request_key,
+        )
+        return Loaded(models, schema, log, metrics)
 
     @property
     def ready(self) -> bool:

@@ -4,7 +4,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 
 from {{ cookiecutter.package_name }}.config import FrozenModel
 from {{ cookiecutter.package_name }}.errors import ConfigError
@@ -13,7 +13,16 @@ ENV_PREFIX = "SERVING_"
 STDOUT_SINK = "-"
 DEFAULT_PREDICTION_LOG = "logs/predictions.jsonl"
 
+# Room for one row's JSON: a row of a few hundred fields fits, so the default body limit admits
+# any batch of SERVING_MAX_BATCH_ROWS rows (about 1.2 kB a row for a typical table).
+BYTES_PER_ROW = 8192
+PREDICTION_LOG_MAX_BYTES = 100 * 1024 * 1024
+PREDICTION_LOG_BACKUPS = 5
+
 RolloutMode = Literal["none", "canary", "shadow"]
+# What the prediction log keeps of X-Request-Key: its SHA-256, nothing, or the key as sent.
+RequestKeyLogging = Literal["hash", "drop", "keep"]
+HASHED: RequestKeyLogging = "hash"
 
 
 class ServingSettings(FrozenModel):
@@ -26,8 +35,24 @@ class ServingSettings(FrozenModel):
     # Share of requests the challenger answers in a canary rollout.
     challenger_weight: float = Field(default=0.1, ge=0, le=1)
     max_batch_rows: int = Field(default=1000, ge=1)
+    # Bodies over this many bytes are refused (413) before they are read; unset, room for
+    # SERVING_MAX_BATCH_ROWS rows of BYTES_PER_ROW each.
+    max_body_bytes: int | None = Field(default=None, ge=1)
+    # A body must arrive within this many seconds (408 otherwise), so a client that dribbles
+    # bytes cannot hold one of the request slots below for long.
+    body_timeout_seconds: float = Field(default=30, gt=0)
+    # Requests in flight at once, each holding up to a body in memory; more are answered 503
+    # with Retry-After. The probes (/health, /ready) are never refused.
+    max_concurrent_requests: int = Field(default=16, ge=1)
+    # When set, /predict needs `Authorization: Bearer <key>` and /model shows lineage only
+    # to holders of the key.
+    api_key: SecretStr | None = Field(default=None, min_length=16)
     # A JSON-lines file, or "-" for standard output.
     prediction_log: str = DEFAULT_PREDICTION_LOG
+    # The file is renamed to <file>.1 (older ones to .2, ...) once it would pass this size.
+    prediction_log_max_bytes: int = Field(default=PREDICTION_LOG_MAX_BYTES, ge=1)
+    prediction_log_backups: int = Field(default=PREDICTION_LOG_BACKUPS, ge=1)
+    prediction_log_request_key: RequestKeyLogging = HASHED
 
     @model_validator(mode="after")
     def _challenger_matches_rollout(self) -> "ServingSettings":
@@ -46,6 +71,10 @@ class ServingSettings(FrozenModel):
     @property
     def prediction_log_path(self) -> Path | None:
         return None if self.prediction_log == STDOUT_SINK else Path(self.prediction_log)
+
+    @property
+    def body_limit(self) -> int:
+        return self.max_body_bytes or self.max_batch_rows * BYTES_PER_ROW
 
 
 def variable_name(field: str) -> str:

@@ -1,11 +1,15 @@
 """The app over a real (small) model, through FastAPI's test client."""
 
+import json
+
 from fastapi.testclient import TestClient
 
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.serving.app import create_app
+from {{ cookiecutter.package_name }}.serving.prediction_log import logged_key
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
 from tests.unit.serving.conftest import (
+    MODEL_NAME,
     TASK,
     assert_same_predictions,
     expected_predictions,
@@ -14,6 +18,12 @@ from tests.unit.serving.conftest import (
 )
 
 UNKNOWN = "not_a_column"
+JSON = {"Content-Type": "application/json"}
+API_KEY = "a-key-long-enough-to-be-accepted"
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 def test_health_readiness_and_a_prediction(serve, export, valid_frame, tmp_path):
@@ -51,7 +61,8 @@ def test_client_errors_are_never_server_errors(serve, export, valid_frame):
     assert any(f"unknown field {UNKNOWN!r}" in message for message in messages)
 
     assert client.post("/predict", json=[row(valid_frame)] * 3).status_code == 413
-    assert client.post("/predict", content=b"\xff\xfe").status_code == 422
+    answer = client.post("/predict", content=b"\xff\xfe", headers=JSON)
+    assert answer.status_code == 422
     # No feature takes a list, whatever its kind.
     assert client.post("/predict", json={**row(valid_frame), first: [1]}).status_code == 422
 
@@ -59,9 +70,21 @@ def test_client_errors_are_never_server_errors(serve, export, valid_frame):
     assert 'serving_errors_total{kind="client",mode="served",model_version="4"} 4.0' in metrics
 
 
-def test_model_describes_the_version_its_task_and_its_lineage(serve, export):
-    client = serve(model=str(export("4")))
-    described = client.get("/model").json()
+def test_model_shows_clients_the_contract_and_key_holders_the_lineage(serve, export):
+    client = serve(model=str(export("4")), api_key=API_KEY)
+    assert client.get("/model").json() == {
+        "champion": {
+            "name": MODEL_NAME,
+            "version": "4",
+            "task": TASK.kind,
+            "inputs": DATA.feature_names,
+            "outputs": list(TASK.output_columns()),
+        }
+    }
+    wrong = client.get("/model", headers={"Authorization": "Bearer not-the-key"})
+    assert "lineage" not in wrong.json()["champion"]
+
+    described = client.get("/model", headers=bearer(API_KEY)).json()
     assert described["rollout"] == {"mode": "none", "challenger_weight": None}
     assert (described["champion"]["version"], described["champion"]["task"]) == ("4", TASK.kind)
     assert described["champion"]["lineage"]["tags"]["git_commit"] == "abc123"
@@ -129,7 +152,8 @@ def test_in_shadow_the_caller_gets_the_champion_and_both_are_logged(
         "shadow",
     )
     assert served["request_id"] == shadow["request_id"]
-    assert served["request_key"] == shadow["request_key"] == "k"
+    # Hashed by default: the same key gives the same hash, and the key itself is not stored.
+    assert served["request_key"] == shadow["request_key"] == logged_key("k", "hash")
     assert list(shadow["outputs"][0]) == list(served["outputs"][0])
     metrics = client.get("/metrics").text
     assert 'serving_requests_total{mode="shadow",model_version="2"} 1.0' in metrics
@@ -152,3 +176,54 @@ def test_a_failed_load_is_reported_by_ready(serve, tmp_path):
     assert answer.json()["status"] == "failed"
     assert "not a model export" in answer.json()["detail"]
     assert "failed to load" in client.post("/predict", json={}).json()["detail"]
+
+
+def test_with_an_api_key_predict_needs_it_and_the_probes_stay_open(serve, export, valid_frame):
+    client = serve(model=str(export("4")), api_key=API_KEY)
+    assert client.get("/health").status_code == 200
+    assert client.get("/ready").status_code == 200
+    for headers in [{}, bearer("not-the-key"), {"Authorization": API_KEY}]:
+        refused = client.post("/predict", json=row(valid_frame), headers=headers)
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
+        assert "SERVING_API_KEY" in refused.json()["detail"]
+    answer = client.post("/predict", json=row(valid_frame), headers=bearer(API_KEY))
+    assert answer.status_code == 200
+
+
+def test_only_json_is_scored(serve, export, valid_frame):
+    client = serve(model=str(export("4")))
+    body = json.dumps(row(valid_frame))
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", ""]:
+        answer = client.post("/predict", content=body, headers={"Content-Type": content_type})
+        assert answer.status_code == 415
+        assert "Content-Type: application/json" in answer.json()["detail"]
+    charset = {"Content-Type": "application/json; charset=utf-8"}
+    assert client.post("/predict", content=body, headers=charset).status_code == 200
+
+
+def test_a_body_over_the_limit_is_refused_declared_or_streamed(serve, export, valid_frame):
+    body = json.dumps([row(valid_frame)] * 3).encode()
+    client = serve(model=str(export("4")), max_body_bytes=len(body) - 1)
+    declared = client.post("/predict", content=body, headers=JSON)
+    assert declared.status_code == 413
+    assert "SERVING_MAX_BODY_BYTES" in declared.json()["detail"]
+    # Chunked, with no length declared: the bytes are counted as they come.
+    chunks = iter([body[:10], body[10:]])
+    streamed = client.post("/predict", content=chunks, headers=JSON)
+    assert streamed.status_code == 413
+    assert client.post("/predict", json=[row(valid_frame)] * 2).status_code == 200
+    metrics = client.get("/metrics").text
+    assert 'serving_errors_total{kind="client",mode="served",model_version="4"} 2.0' in metrics
+
+
+def test_the_log_holds_the_validated_values_not_the_bytes_sent(
+    serve, export, valid_frame, tmp_path
+):
+    client = serve(model=str(export("4")))
+    padded = json.dumps(row(valid_frame)).replace(",", "," + " " * 10_000)
+    assert client.post("/predict", content=padded, headers=JSON).status_code == 200
+    log = tmp_path / "predictions.jsonl"
+    (line,) = log.read_text().splitlines()
+    assert len(line) < 10_000
+    assert json.loads(line)["inputs"] == [row(valid_frame)]

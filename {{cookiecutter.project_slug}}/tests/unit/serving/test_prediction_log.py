@@ -1,17 +1,25 @@
 import json
+import stat
 
-from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
+import pytest
+
+from {{ cookiecutter.package_name }}.serving.prediction_log import (
+    PredictionLog,
+    log_files,
+    logged_key,
+)
 from tests.synthetic import rows_of, synthetic_frame
 from tests.unit.serving.conftest import TASK, scores_for
 
 ROWS = rows_of(synthetic_frame(5))[:1]
 OUTPUTS = TASK.outputs(scores_for(TASK, [1]), decision_threshold=0.5)
+KEY = "user-1@example.com"
 
 
 def write(log: PredictionLog, request_id: str) -> None:
     log.write(
         request_id=request_id,
-        request_key="user-1",
+        request_key=KEY,
         model_version="3",
         role="champion",
         mode="served",
@@ -21,18 +29,22 @@ def write(log: PredictionLog, request_id: str) -> None:
     )
 
 
+def read(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
 def test_each_prediction_is_one_json_line_appended(tmp_path):
     path = tmp_path / "logs" / "predictions.jsonl"
     for request_id in ["first", "second"]:
         log = PredictionLog(path)
         write(log, request_id)
         log.close()
-    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    lines = read(path)
     assert [line["request_id"] for line in lines] == ["first", "second"]
     assert lines[0] | {"time": None} == {
         "time": None,
         "request_id": "first",
-        "request_key": "user-1",
+        "request_key": logged_key(KEY, "hash"),
         "model_version": "3",
         "role": "champion",
         "mode": "served",
@@ -41,6 +53,53 @@ def test_each_prediction_is_one_json_line_appended(tmp_path):
         "outputs": json.loads(OUTPUTS.to_json(orient="records")),
     }
     assert lines[0]["time"].endswith("+00:00")
+
+
+def test_the_log_is_readable_by_its_owner_only(tmp_path):
+    path = tmp_path / "predictions.jsonl"
+    PredictionLog(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("policy", "logged"),
+    [("hash", logged_key(KEY, "hash")), ("drop", None), ("keep", KEY)],
+)
+def test_the_request_key_is_hashed_dropped_or_kept(tmp_path, policy, logged):
+    path = tmp_path / "predictions.jsonl"
+    log = PredictionLog(path, request_key=policy)
+    write(log, "first")
+    log.close()
+    assert read(path)[0]["request_key"] == logged
+    assert (KEY in path.read_text()) == (policy == "keep")
+
+
+def test_a_hash_identifies_a_key_without_holding_it():
+    hashed = logged_key(KEY, "hash")
+    assert hashed == logged_key(KEY, "hash") != logged_key("user-2", "hash")
+    assert hashed.startswith("sha256:")
+    assert KEY not in hashed
+    assert logged_key(None, "hash") is None
+
+
+def test_the_log_rotates_by_size_and_keeps_its_backups(tmp_path):
+    path = tmp_path / "predictions.jsonl"
+    probe = PredictionLog(tmp_path / "probe.jsonl")
+    write(probe, "0")
+    probe.close()
+    line_bytes = (tmp_path / "probe.jsonl").stat().st_size
+    # Three lines to a file, two backups: of ten lines, the two backups hold 3-5 and 6-8, the
+    # file the newest, and the oldest three are gone.
+    log = PredictionLog(path, max_bytes=3 * line_bytes, backups=2)
+    for number in range(10):
+        write(log, str(number))
+    log.close()
+    files = log_files(path)
+    assert [file.name for file in files] == [f"{path.name}.2", f"{path.name}.1", path.name]
+    assert all(file.stat().st_size <= 3 * line_bytes for file in files)
+    assert all(stat.S_IMODE(file.stat().st_mode) == 0o600 for file in files)
+    ids = [line["request_id"] for file in files for line in read(file)]
+    assert ids == [str(number) for number in range(3, 10)]
 
 
 def test_standard_output_is_a_sink(capfd):

@@ -90,6 +90,18 @@ def test_the_project_task_is_reported(tmp_path):
     assert (report.lines, report.skipped_lines, len(report.agreements)) == (4, 0, 1)
 
 
+def test_the_rotated_files_of_a_log_are_read_too(tmp_path):
+    path = tmp_path / "predictions.jsonl"
+    # One line to a file: each write moves the ones before to <log>.1, .2, ...
+    log = PredictionLog(path, max_bytes=1, backups=5)
+    for number, version in enumerate(["1", "1", "2"]):
+        log_prediction(log, TASK, str(number), version, "served", [1])
+    log.close()
+    assert path.with_name(f"{path.name}.2").exists()
+    report = build_report(path, TASK)
+    assert [(v.model_version, v.requests) for v in report.versions] == [("1", 2), ("2", 1)]
+
+
 def test_lines_without_the_task_outputs_are_skipped(tmp_path):
     path = tmp_path / "predictions.jsonl"
     shadowed_log(path, task_of("regression"))

@@ -1,7 +1,7 @@
 import pytest
 
 from {{ cookiecutter.package_name }}.errors import ConfigError
-from {{ cookiecutter.package_name }}.serving.settings import settings_from_environ
+from {{ cookiecutter.package_name }}.serving.settings import BYTES_PER_ROW, settings_from_environ
 
 
 def default_model() -> str:
@@ -17,6 +17,9 @@ def test_variables_become_settings():
             "SERVING_CHALLENGER_WEIGHT": "0.25",
             "SERVING_MAX_BATCH_ROWS": "50",
             "SERVING_PREDICTION_LOG": "-",
+            "SERVING_MAX_BODY_BYTES": "4096",
+            "SERVING_API_KEY": "0123456789abcdef",
+            "SERVING_PREDICTION_LOG_REQUEST_KEY": "drop",
         },
         default_model,
     )
@@ -24,6 +27,16 @@ def test_variables_become_settings():
     assert (settings.rollout, settings.challenger_weight) == ("canary", 0.25)
     assert settings.max_batch_rows == 50
     assert settings.prediction_log_path is None
+    assert (settings.body_limit, settings.prediction_log_request_key) == (4096, "drop")
+    assert settings.api_key.get_secret_value() == "0123456789abcdef"
+    # A secret never shows in a repr or a log line.
+    assert "0123456789abcdef" not in repr(settings)
+
+
+def test_the_body_limit_admits_the_largest_batch_by_default():
+    settings = settings_from_environ({"SERVING_MAX_BATCH_ROWS": "10"}, default_model)
+    assert settings.body_limit == 10 * BYTES_PER_ROW
+    assert settings.prediction_log_request_key == "hash"
 
 
 def test_the_default_model_is_asked_for_only_when_unset():
@@ -43,6 +56,9 @@ def test_the_default_model_is_asked_for_only_when_unset():
         ({"SERVING_MAX_BATCH_ROWS": "many"}, "SERVING_MAX_BATCH_ROWS: Input should be a valid"),
         ({"SERVING_ROLLOUT": "shadow"}, "SERVING_ROLLOUT=shadow needs SERVING_CHALLENGER"),
         ({"SERVING_CHALLENGER": "models:/m/2"}, "SERVING_CHALLENGER is set but SERVING_ROLLOUT"),
+        ({"SERVING_API_KEY": "short"}, "SERVING_API_KEY: Value should have at least 16"),
+        ({"SERVING_MAX_BODY_BYTES": "0"}, "SERVING_MAX_BODY_BYTES: Input should be greater"),
+        ({"SERVING_PREDICTION_LOG_REQUEST_KEY": "plain"}, "SERVING_PREDICTION_LOG_REQUEST_KEY"),
         ({"SERVING_ROLOUT": "canary"}, "SERVING_ROLOUT is not a setting; they are SERVING_MODEL"),
     ],
 )
