@@ -1,8 +1,12 @@
 """The generated Kubernetes manifests: every file valid against Kubernetes' own schemas, every
 overlay rendered as `make manifests` renders it, and the pieces consistent with each other and
-with the serving image (port 8000, /ready and /health)."""
+with the serving image (port 8000, /ready and /health): images by digest, pulled on every start,
+a route in for predictions and probes only, over TLS, and pods that take no other traffic."""
 
+import csv
+import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,6 +26,15 @@ KUBERNETES_VERSIONS = ("1.31.0", kubernetes_validate.latest_version())
 SERVING_PORT = 8000
 CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary"
 CANARY_WEIGHT_ANNOTATION = "nginx.ingress.kubernetes.io/canary-weight"
+BODY_SIZE_ANNOTATION = "nginx.ingress.kubernetes.io/proxy-body-size"
+# Releases run images by digest, as `make deploy` records them.
+RELEASE = f"registry.example.com/team/{SLUG}@sha256:{'1' * 64}"
+CANARY_RELEASE = f"registry.example.com/team/{SLUG}@sha256:{'2' * 64}"
+# What the Ingress lets through to the service; everything else stays inside the cluster.
+ROUTED_PATHS = {"/predict", "/ready", "/health"}
+# The service's default bound on rows per request (SERVING_MAX_BATCH_ROWS).
+LARGEST_BATCH_ROWS = 1000
+SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +108,7 @@ def render(project: Path, environment: str, *variables: str) -> list[dict]:
     """Run `make manifests` as a release would, and read what it rendered."""
     if shutil.which("kubectl") is None:
         pytest.skip("kubectl, whose built-in kustomize renders the overlays, is not installed")
-    make(project, "manifests", f"ENVIRONMENT={environment}", *variables)
+    make(project, "manifests", f"ENVIRONMENT={environment}", f"IMAGE_REF={RELEASE}", *variables)
     rendered = project / "build/kubernetes" / environment / "manifests.yaml"
     return list(yaml.safe_load_all(rendered.read_text()))
 
@@ -132,6 +145,17 @@ def test_every_deployment_is_probed_limited_and_unprivileged(overlay):
             assert set(container["resources"][bound]) == {"cpu", "memory"}, (name, bound)
         assert container["securityContext"]["allowPrivilegeEscalation"] is False, name
         assert container["securityContext"]["capabilities"]["drop"] == ["ALL"], name
+        # A release is an image digest, pulled on every start: a node never runs a stale copy.
+        assert "@sha256:" in container["image"], name
+        assert container["imagePullPolicy"] == "Always", name
+
+
+def test_the_committed_image_is_a_placeholder_no_cluster_can_pull(project):
+    deployment = yaml.safe_load((project / MANIFESTS / "serving/deployment.yaml").read_text())
+    image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    # .invalid is a reserved top-level domain: `kubectl apply -k` alone never starts a pod.
+    assert image.startswith("registry.invalid/")
+    assert re.search(r"@sha256:[0-9a-f]{64}$", image)
 
 
 def selects(selector: dict[str, str], deployment: dict) -> bool:
@@ -196,18 +220,15 @@ def images(documents: list[dict]) -> dict[str, str]:
 
 
 def test_a_release_sets_both_images_and_the_canary_weight(project):
-    release = ["REGISTRY=registry.example.com/team", "TAG=v3", "CANARY_TAG=v4", "CANARY_WEIGHT=25"]
+    release = [f"CANARY_IMAGE_REF={CANARY_RELEASE}", "CANARY_WEIGHT=25"]
     documents = render(project, "production", *release)
-    assert images(documents) == {
-        SLUG: f"registry.example.com/team/{SLUG}:v3",
-        f"{SLUG}-canary": f"registry.example.com/team/{SLUG}:v4",
-    }
+    assert images(documents) == {SLUG: RELEASE, f"{SLUG}-canary": CANARY_RELEASE}
     canary = of_kind(documents, "Ingress")[f"{SLUG}-canary"]
     assert canary["metadata"]["annotations"][CANARY_WEIGHT_ANNOTATION] == "25"
 
-    # Rendering again without a weight goes back to the overlay's; the canary follows TAG.
-    documents = render(project, "production", "TAG=v4")
-    assert set(images(documents).values()) == {f"{SLUG}:v4"}
+    # Rendering again without a weight goes back to the overlay's; the canary follows IMAGE_REF.
+    documents = render(project, "production")
+    assert set(images(documents).values()) == {RELEASE}
     canary = of_kind(documents, "Ingress")[f"{SLUG}-canary"]
     assert canary["metadata"]["annotations"][CANARY_WEIGHT_ANNOTATION] == "10"
 
@@ -223,3 +244,62 @@ def test_a_wrong_environment_or_weight_is_refused(project, variables, message):
     result = make(project, "manifests", *variables, check=False)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def size_in_bytes(size: str) -> int:
+    """An nginx size such as 8m, in bytes."""
+    number, unit = re.fullmatch(r"(\d+)([kmg]?)", size.lower()).groups()
+    return int(number) * SIZE_UNITS[unit]
+
+
+def largest_batch_bytes(project: Path) -> int:
+    """The JSON of the largest batch the service accepts, made of the sample table's rows."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    with (project / params["paths"]["raw_data"]).open(newline="") as table:
+        rows = list(csv.DictReader(table))
+    batch = [rows[index % len(rows)] for index in range(LARGEST_BATCH_ROWS)]
+    return len(json.dumps({"rows": batch}).encode())
+
+
+def test_ingresses_route_predictions_and_probes_only_over_tls(project, overlay):
+    _, documents = overlay
+    ingresses = of_kind(documents, "Ingress")
+    assert ingresses
+    for name, ingress in ingresses.items():
+        (rule,) = ingress["spec"]["rules"]
+        paths = rule["http"]["paths"]
+        assert {path["path"] for path in paths} == ROUTED_PATHS, name
+        assert {path["pathType"] for path in paths} == {"Exact"}, name
+        (tls,) = ingress["spec"]["tls"]
+        assert tls["hosts"] == [rule["host"]], name
+        assert tls["secretName"], name
+        # ingress-nginx's default (1m) would refuse a legitimate batch before the service sees it.
+        body_size = ingress["metadata"]["annotations"][BODY_SIZE_ANNOTATION]
+        assert size_in_bytes(body_size) >= largest_batch_bytes(project), name
+
+
+def test_the_namespace_denies_by_default_and_serving_takes_only_what_it_needs(overlay):
+    environment, documents = overlay
+    policies = of_kind(documents, "NetworkPolicy")
+    default_deny = policies.pop("default-deny")
+    assert default_deny["spec"]["podSelector"] == {}
+    assert set(default_deny["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    # No rule: nothing allowed either way.
+    assert {"ingress", "egress"}.isdisjoint(default_deny["spec"])
+    deployments = of_kind(documents, "Deployment")
+    # Every serving pod is covered by a policy of its own track, with the same allowances.
+    for name, deployment in deployments.items():
+        assert selects(policies[name]["spec"]["podSelector"]["matchLabels"], deployment), name
+    for name, policy in policies.items():
+        assert policy["metadata"]["namespace"] == f"{SLUG}-{environment}", name
+        (allowed_in,) = policy["spec"]["ingress"]
+        (source,) = allowed_in["from"]
+        assert source == {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
+        }, name
+        assert allowed_in["ports"] == [{"port": "http", "protocol": "TCP"}], name
+        (allowed_out,) = policy["spec"]["egress"]
+        assert {(port["port"], port["protocol"]) for port in allowed_out["ports"]} == {
+            (53, "UDP"),
+            (53, "TCP"),
+        }, name

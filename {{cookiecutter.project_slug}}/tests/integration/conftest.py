@@ -31,5 +31,11 @@ def team_stack(tmp_path_factory) -> Iterator[services.TeamStack]:
             "PostgreSQL's server binaries (initdb, pg_ctl) are not installed; "
             "on Debian or Ubuntu: apt-get install postgresql"
         )
-    with services.team_stack(binaries, tmp_path_factory.mktemp("team-stack")) as stack:
+    with (
+        services.team_stack(binaries, tmp_path_factory.mktemp("team-stack")) as stack,
+        pytest.MonkeyPatch.context() as environ,
+    ):
+        # Every client signs in as a teammate does: with credentials from the environment.
+        for name, value in services.ADMIN_CREDENTIALS.items():
+            environ.setenv(name, value)
         yield stack

@@ -1,9 +1,12 @@
 """Start the team stack on this machine: PostgreSQL, an S3-compatible server and an MLflow
-tracking server on PostgreSQL with proxied artifacts, each on a free loopback port."""
+tracking server on PostgreSQL with proxied artifacts and basic authentication, each on a free
+loopback port."""
 
+import configparser
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -20,12 +23,26 @@ from pathlib import Path
 import boto3
 import psycopg
 
+from tests.integration.project_copy import PROJECT_ROOT
+
 # Debian keeps the server binaries off PATH, in one directory per major version.
 DEBIAN_POSTGRES = Path("/usr/lib/postgresql")
 # PostgreSQL refuses to run as root; Debian's package creates this user for it.
 POSTGRES_OWNER = "postgres"
 DATABASE_USER = "mlflow"
-DATABASE_PASSWORD = "team-stack-password"
+# Characters that end a URI's password field: the server gets it as libpq's PGPASSWORD, as in
+# compose.yaml, never inside a connection string.
+DATABASE_PASSWORD = "team@stack:pass/word#1"
+# The tracking store and the auth app's users and permissions, as compose.yaml creates them.
+TRACKING_DATABASE = "mlflow"
+AUTH_DATABASE = "mlflow_auth"
+# The auth app's settings that compose.yaml's image uses; only their database moves here.
+AUTH_CONFIG = PROJECT_ROOT / "deploy" / "mlflow" / "basic_auth.ini"
+# The account the auth app creates on its first start; clients pass it through the environment.
+ADMIN_CREDENTIALS = {
+    "MLFLOW_TRACKING_USERNAME": "team-admin",
+    "MLFLOW_TRACKING_PASSWORD": "team-admin-password",
+}
 # Any key is valid for the test's S3 server; real ones come from the environment or
 # `dvc remote modify --local`, never from a committed file.
 S3_CREDENTIALS = {
@@ -42,6 +59,7 @@ MLFLOW_START_SECONDS = 300
 @dataclass(frozen=True)
 class TeamStack:
     tracking_uri: str
+    # Without the password: connect with `password=DATABASE_PASSWORD`.
     database_uri: str
     s3_endpoint: str
 
@@ -91,7 +109,8 @@ def run_checked(command: list, log: Path | None = None) -> None:
 
 @contextlib.contextmanager
 def postgres(binaries: Path) -> Iterator[str]:
-    """Run a throwaway PostgreSQL cluster; yield the URI of its empty `mlflow` database."""
+    """Run a throwaway PostgreSQL cluster with empty tracking and auth databases; yield the
+    cluster's URI (no password, no database)."""
     cluster = Path(tempfile.mkdtemp(prefix="pg-"))
     password_file = cluster / "password"
     password_file.write_text(DATABASE_PASSWORD)
@@ -109,10 +128,13 @@ def postgres(binaries: Path) -> Iterator[str]:
         run_checked([*as_owner, *initdb, f"--pwfile={password_file}"])
         run_checked([*as_owner, *pg_ctl, "-l", log, "-o", options, "start"], log)
         try:
-            address = f"postgresql://{DATABASE_USER}:{DATABASE_PASSWORD}@127.0.0.1:{port}"
-            with psycopg.connect(f"{address}/postgres", autocommit=True) as connection:
-                connection.execute("CREATE DATABASE mlflow")
-            yield f"{address}/mlflow"
+            address = f"postgresql://{DATABASE_USER}@127.0.0.1:{port}"
+            with psycopg.connect(
+                f"{address}/postgres", password=DATABASE_PASSWORD, autocommit=True
+            ) as connection:
+                for database in (TRACKING_DATABASE, AUTH_DATABASE):
+                    connection.execute(f"CREATE DATABASE {database}")
+            yield address
         finally:
             run_checked([*as_owner, *pg_ctl, "-m", "fast", "stop"])
     finally:
@@ -166,16 +188,42 @@ def stop_session(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def auth_config(database_uri: str, directory: Path) -> Path:
+    """The image's auth settings with the auth app's users kept in this database instead."""
+    config = configparser.ConfigParser()
+    config.read(AUTH_CONFIG)
+    config["mlflow"]["database_uri"] = database_uri
+    path = directory / "basic_auth.ini"
+    with path.open("w") as output:
+        config.write(output)
+    return path
+
+
+def server_environment(auth_config_path: Path, s3_endpoint: str) -> dict[str, str]:
+    """What compose.yaml gives its `mlflow` service: the secrets come from the environment."""
+    return {
+        # Only the server holds the bucket's credentials; clients reach artifacts through it.
+        **S3_CREDENTIALS,
+        "MLFLOW_S3_ENDPOINT_URL": s3_endpoint,
+        "PGPASSWORD": DATABASE_PASSWORD,
+        "MLFLOW_AUTH_CONFIG_PATH": str(auth_config_path),
+        "MLFLOW_AUTH_ADMIN_USERNAME": ADMIN_CREDENTIALS["MLFLOW_TRACKING_USERNAME"],
+        "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_CREDENTIALS["MLFLOW_TRACKING_PASSWORD"],
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_hex(32),
+    }
+
+
 @contextlib.contextmanager
-def mlflow_server(backend_store_uri: str, s3_endpoint: str, log: Path) -> Iterator[str]:
-    """Run `mlflow server` on PostgreSQL, proxying artifacts to the S3 bucket; yield its URI."""
+def mlflow_server(cluster_uri: str, s3_endpoint: str, log: Path) -> Iterator[str]:
+    """Run `mlflow server` with basic authentication on PostgreSQL, proxying artifacts to the
+    S3 bucket; yield its URI."""
     port = free_port()
-    command = [sys.executable, "-m", "mlflow", "server"]
-    command += ["--backend-store-uri", backend_store_uri]
+    command = [sys.executable, "-m", "mlflow", "server", "--app-name", "basic-auth"]
+    command += ["--backend-store-uri", f"{cluster_uri}/{TRACKING_DATABASE}"]
     command += ["--serve-artifacts", "--artifacts-destination", f"s3://{ARTIFACTS_BUCKET}"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    # Only the server holds the bucket's credentials; clients reach artifacts through it.
-    env = {**os.environ, **S3_CREDENTIALS, "MLFLOW_S3_ENDPOINT_URL": s3_endpoint}
+    config = auth_config(f"{cluster_uri}/{AUTH_DATABASE}", log.parent)
+    env = {**os.environ, **server_environment(config, s3_endpoint)}
     with log.open("w") as output:
         # A session of its own, so stopping it stops its worker processes too.
         process = subprocess.Popen(
@@ -193,8 +241,8 @@ def mlflow_server(backend_store_uri: str, s3_endpoint: str, log: Path) -> Iterat
 def team_stack(binaries: Path, logs: Path) -> Iterator[TeamStack]:
     """PostgreSQL, an S3-compatible server, and an MLflow server using both."""
     with (
-        postgres(binaries) as database_uri,
+        postgres(binaries) as cluster_uri,
         s3_server(ARTIFACTS_BUCKET, DVC_BUCKET) as s3_endpoint,
-        mlflow_server(database_uri, s3_endpoint, logs / "mlflow-server.log") as tracking_uri,
+        mlflow_server(cluster_uri, s3_endpoint, logs / "mlflow-server.log") as tracking_uri,
     ):
-        yield TeamStack(tracking_uri, database_uri, s3_endpoint)
+        yield TeamStack(tracking_uri, f"{cluster_uri}/{TRACKING_DATABASE}", s3_endpoint)
