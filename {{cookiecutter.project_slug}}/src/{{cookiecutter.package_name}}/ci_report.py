@@ -5,7 +5,8 @@ is only written and printed.
 """
 
 import json
-import subprocess
+import subprocess  # nosec B404  # git and dvc only, with this module's arguments
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,12 +14,30 @@ from pathlib import Path
 from {{ cookiecutter.package_name }}.errors import ProjectError
 
 REQUEST_TIMEOUT_SECONDS = 30
+# The providers' APIs are reached over HTTPS; urllib would also open file: addresses.
+API_SCHEMES = ("https", "http")
+# Per provider: the variable that marks a pull request's pipeline, the token that posts to it,
+# and why a pipeline may run without that token.
+PULL_REQUEST_TOKENS = (
+    ("GITHUB_BASE_REF", "GITHUB_TOKEN", "the workflow passes it to `make report`"),
+    (
+        "CI_MERGE_REQUEST_IID",
+        "GITLAB_TOKEN",
+        "a protected variable, it does not reach merge requests from unprotected branches or forks",
+    ),
+    (
+        "SYSTEM_PULLREQUEST_PULLREQUESTID",
+        "SYSTEM_ACCESSTOKEN",
+        "the pipeline maps it only into the step that posts the report",
+    ),
+)
 
 
 def base_revision(branch: str) -> str:
     """Prefer the remote-tracking branch, which is what CI checkouts have."""
     for candidate in (f"origin/{branch}", branch):
-        found = subprocess.run(
+        # git and dvc from PATH, as the CI job installs them; no shell.
+        found = subprocess.run(  # nosec B603 B607
             ["git", "rev-parse", "--verify", "--quiet", candidate], capture_output=True
         )
         if found.returncode == 0:
@@ -27,7 +46,10 @@ def base_revision(branch: str) -> str:
 
 
 def _dvc_markdown(*args: str) -> str:
-    result = subprocess.run(["dvc", *args, "--md"], capture_output=True, text=True)
+    # dvc from PATH, as the CI job installs it; no shell.
+    result = subprocess.run(  # nosec B603 B607
+        ["dvc", *args, "--md"], capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise ProjectError(f"`dvc {' '.join(args)}` failed: {result.stderr.strip()}")
     return result.stdout.strip() or "No changes."
@@ -48,13 +70,16 @@ def build_report(base_branch: str, gate_summary: Path) -> str:
 
 
 def _post_json(url: str, body: dict, headers: dict[str, str]) -> None:
+    if urllib.parse.urlsplit(url).scheme not in API_SCHEMES:
+        raise ProjectError(f"{url!r}: the CI provider's API must be an http(s) address")
     request = urllib.request.Request(
         url,
         data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json", **headers},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS):
+    # B310 (file: and custom schemes): only API_SCHEMES reach here.
+    with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS):  # nosec B310
         return
 
 
@@ -111,3 +136,14 @@ def post_report(markdown: str, env: Mapping[str, str]) -> str | None:
         if posted:
             return posted
     return None
+
+
+def not_posted_reason(env: Mapping[str, str]) -> str:
+    """Why post_report posted nothing: outside a pull request, or without the token to post."""
+    for marker, token, why in PULL_REQUEST_TOKENS:
+        if env.get(marker) and not env.get(token):
+            return (
+                f"{token} is not set ({why}): report not posted; "
+                "it is in the job's log and its reports/ci-report.md"
+            )
+    return "not in a pull request: report not posted"

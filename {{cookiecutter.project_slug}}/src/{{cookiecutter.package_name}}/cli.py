@@ -170,7 +170,7 @@ def score(args: argparse.Namespace) -> None:
 def report(args: argparse.Namespace) -> None:
     import os
 
-    from {{ cookiecutter.package_name }}.ci_report import build_report, post_report
+    from {{ cookiecutter.package_name }}.ci_report import build_report, not_posted_reason, post_report
 
     params = load_params()
     markdown = build_report(args.base, params.paths.gate_summary)
@@ -178,7 +178,7 @@ def report(args: argparse.Namespace) -> None:
     params.paths.ci_report.write_text(markdown)
     print(markdown)
     posted = post_report(markdown, os.environ)
-    print(f"report posted to {posted}" if posted else "not in a pull request: report not posted")
+    print(f"report posted to {posted}" if posted else not_posted_reason(os.environ))
 
 
 def drift(args: argparse.Namespace) -> int:

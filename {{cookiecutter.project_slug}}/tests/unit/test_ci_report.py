@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 
-from {{ cookiecutter.package_name }}.ci_report import post_report
+from {{ cookiecutter.package_name }}.ci_report import not_posted_reason, post_report
 from {{ cookiecutter.package_name }}.errors import ProjectError
 
 
@@ -96,6 +96,28 @@ def test_outside_a_pull_request_nothing_is_posted(api):
     _, received = api
     assert post_report("report", {"GITHUB_EVENT_NAME": "push", "GITHUB_TOKEN": "t"}) is None
     assert received == []
+
+
+@pytest.mark.parametrize(
+    ("pull_request", "token"),
+    [
+        ({"GITHUB_BASE_REF": "main"}, "GITHUB_TOKEN"),
+        ({"CI_MERGE_REQUEST_IID": "7"}, "GITLAB_TOKEN"),
+        ({"SYSTEM_PULLREQUEST_PULLREQUESTID": "3"}, "SYSTEM_ACCESSTOKEN"),
+    ],
+)
+def test_a_pull_request_without_the_token_is_skipped_with_the_reason(api, pull_request, token):
+    # A merge request from an unprotected branch never receives GitLab's protected variables.
+    _, received = api
+    assert post_report("report", pull_request) is None
+    assert received == []
+    reason = not_posted_reason(pull_request)
+    assert reason.startswith(f"{token} is not set")
+    assert "report not posted" in reason
+
+
+def test_outside_a_pull_request_the_reason_says_so():
+    assert not_posted_reason({}) == "not in a pull request: report not posted"
 
 
 def test_an_unreachable_api_is_a_clear_error():
