@@ -18,7 +18,7 @@ nox.options.reuse_existing_virtualenvs = True
 TEMPLATE = str(Path(__file__).resolve().parent)
 TEMPLATE_PROJECT = "{{cookiecutter.project_slug}}"
 # The generated project's Python is linted after baking, where it is valid Python.
-TEMPLATE_CODE = ["hooks", "tests", "bench", "noxfile.py"]
+TEMPLATE_CODE = ["hooks", "tests", "bench", "noxfile.py", "local_extensions.py"]
 DEMO_DIR = Path("build/demo")
 # What the uv backend sets to point uv and python at a session's venv; a baked project's own
 # Makefile must pick its environment instead.
