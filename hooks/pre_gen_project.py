@@ -42,8 +42,10 @@ SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 # the longest slug allowed to hold this number to them. cookiecutter.json truncates the slug it
 # derives from the project's name to the same length.
 MAX_SLUG_LENGTH = 63 - len("-production")
-# The longest file name most file systems allow; the package is a directory.
-MAX_PACKAGE_LENGTH = 255
+# The project's code keeps to ruff's 100 columns with its package's name written out in imports;
+# tests/test_bake.py bakes a package of this length and runs ruff. cookiecutter.json truncates
+# the package name it derives from the slug to the same length.
+MAX_PACKAGE_LENGTH = 32
 MODEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # The MLflow registry's column for a model's name.
 MAX_MODEL_NAME_LENGTH = 256
@@ -152,7 +154,8 @@ def package_problems(package: str) -> list[str]:
         return [f"{package!r} must be lowercase (PEP 8)"]
     if len(package) > MAX_PACKAGE_LENGTH:
         return [
-            f"has {len(package)} characters; a directory's name has {MAX_PACKAGE_LENGTH} at most"
+            f"has {len(package)} characters; at most {MAX_PACKAGE_LENGTH} keep the project's "
+            "imports within its 100 columns"
         ]
     return yaml_problems(package)
 

@@ -1,5 +1,6 @@
 """Bake the template: where it lives, its defaults, and a function to generate a project."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -104,3 +105,11 @@ def declared_task_settings(project: Path, task: str) -> dict:
     """What `task_settings` should be for a task: its declaration in the baked tasks.py."""
     declared = task_declarations(project)[task]
     return {"kind": task, **declared, "tune_scoring": declared["default_primary"]}
+
+
+def load_hook(name: str):
+    """A hook of the template as a module, so its checks can be called directly."""
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE_ROOT / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -15,17 +15,14 @@ from tests.baking import (
     answer,
     bake_into,
     declared_task_settings,
+    load_hook,
     read_yaml,
     task_settings,
 )
 from tests.commands import cruft, git
 
-CI_FILES = {
-    "github": {".github/workflows"},
-    "azure": {"azure-pipelines.yml", ".azure"},
-    "gitlab": {".gitlab-ci.yml"},
-    "none": set(),
-}
+# Per CI provider, the files the post-generation hook keeps only for it.
+CI_FILES = load_hook("post_gen_project").CI_PROVIDER_FILES
 # Created by the post-generation hook rather than copied from the template (with the .dvc file
 # of the task's sample).
 HOOK_FILES = {".cruft.json", ".dvc/.gitignore", ".dvc/config", "data/raw/.gitignore"}
@@ -45,6 +42,13 @@ GRID = {
     "accented-name": (
         {"project_name": "Détection de Fraude 2", "ci_provider": "github"},
         "detection-de-fraude-2",
+    ),
+    # The shortest package name, and the longest, which also sorts after `tests`: the code
+    # keeps to ruff's rules whatever the name's length.
+    "short-package": ({"package_name": "ab"}, "my-ml-project"),
+    "longest-package": (
+        {"package_name": ("zz_" * 20)[: load_hook("pre_gen_project").MAX_PACKAGE_LENGTH - 1] + "z"},
+        "my-ml-project",
     ),
     # The defaults' task is the first; every other one gets a bake of its own.
     **{f"task-{task}": ({"task": task}, "my-ml-project") for task in TASKS[1:]},
@@ -88,6 +92,10 @@ class Baked:
     answers: dict[str, str]
     expected_slug: str
 
+    @property
+    def package(self) -> str:
+        return self.answers.get("package_name", self.expected_slug.replace("-", "_"))
+
 
 @pytest.fixture(scope="module", params=GRID.values(), ids=GRID.keys())
 def baked(request, tmp_path_factory) -> Baked:
@@ -98,13 +106,13 @@ def baked(request, tmp_path_factory) -> Baked:
 def test_names_are_derived_from_the_project_name(baked):
     slug = baked.expected_slug
     assert baked.project.name == slug
-    assert (baked.project / "src" / slug.replace("-", "_") / "__init__.py").exists()
+    assert (baked.project / "src" / baked.package / "__init__.py").exists()
     params = read_yaml(baked.project, "params.yaml")
     assert params["mlflow"]["model_name"] == f"{slug}-model"
 
 
 def test_exactly_the_chosen_files_are_generated(baked):
-    project, package = baked.project, baked.expected_slug.replace("-", "_")
+    project, package = baked.project, baked.package
     ci_provider = answer(baked.answers, "ci_provider")
     assert project_files(project) == expected_files(project, package, ci_provider)
 

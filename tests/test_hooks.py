@@ -1,7 +1,6 @@
 """Bad answers are refused with a message naming the field, and nothing is left behind; the
 template is recorded for cruft, whose own renders are told apart from a new project."""
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -12,16 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.baking import DEFAULTS, TEMPLATE_PROJECT, TEMPLATE_ROOT
+from tests.baking import DEFAULTS, TEMPLATE_PROJECT, TEMPLATE_ROOT, load_hook
 from tests.commands import git
-
-
-def load_hook(name: str):
-    spec = importlib.util.spec_from_file_location(name, TEMPLATE_ROOT / "hooks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 pre_gen = load_hook("pre_gen_project")
 post_gen = load_hook("post_gen_project")
@@ -190,8 +181,8 @@ def test_long_names_are_refused_where_they_would_not_fit():
                 model_name="m" * (pre_gen.MAX_MODEL_NAME_LENGTH + 1))
     )  # fmt: skip
     assert problems == [
-        f"package_name: has {pre_gen.MAX_PACKAGE_LENGTH + 1} characters; a directory's name has "
-        f"{pre_gen.MAX_PACKAGE_LENGTH} at most",
+        f"package_name: has {pre_gen.MAX_PACKAGE_LENGTH + 1} characters; at most "
+        f"{pre_gen.MAX_PACKAGE_LENGTH} keep the project's imports within its 100 columns",
         f"model_name: has {pre_gen.MAX_MODEL_NAME_LENGTH + 1} characters; the MLflow registry "
         f"keeps {pre_gen.MAX_MODEL_NAME_LENGTH} at most",
     ]

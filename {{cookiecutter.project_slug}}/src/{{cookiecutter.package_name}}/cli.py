@@ -170,7 +170,11 @@ def score(args: argparse.Namespace) -> None:
 def report(args: argparse.Namespace) -> None:
     import os
 
-    from {{ cookiecutter.package_name }}.ci_report import build_report, not_posted_reason, post_report
+    from {{ cookiecutter.package_name }}.ci_report import (
+        build_report,
+        not_posted_reason,
+        post_report,
+    )
 
     params = load_params()
     markdown = build_report(args.base, params.paths.gate_summary)

@@ -28,10 +28,8 @@ PYFUNC_FLAVOR = "python_function"
 PYFUNC_LOADER = "mlflow.sklearn"
 SKOPS = "skops"
 RETRAIN = "retrain it with this project's pipeline (`make repro register`)"
-REVIEW = (
-    "review each as you would review code, then add it to TRUSTED_TYPES in "
-    "src/{{ cookiecutter.package_name }}/model.py"
-)
+MODEL_SOURCE = "src/{{ cookiecutter.package_name }}/model.py"
+REVIEW = f"review each as you would review code, then add it to TRUSTED_TYPES in {MODEL_SOURCE}"
 
 
 def load_estimator(location: str | Path, source: str | None = None):

@@ -31,7 +31,8 @@ def connect() -> MlflowClient:
     if database is not None and not database.exists():
         raise TrackingError(
             f"MLflow store {uri}: the database does not exist yet; "
-            "create it once with `make setup` (or `python -m {{ cookiecutter.package_name }} init-tracking`)"
+            "create it once with `make setup` "
+            "(or `python -m {{ cookiecutter.package_name }} init-tracking`)"
         )
     if uri.startswith(("http://", "https://")):
         _probe_server(uri)

@@ -9,6 +9,7 @@ from mlflow import MlflowClient
 
 from {{ cookiecutter.package_name }}.compute import SCHEDULER_VARIABLE
 from {{ cookiecutter.package_name }}.config import load_params
+
 from tests.integration.dask_cluster import local_cluster, tasks_run_per_worker
 from tests.integration.project_copy import (
     PROJECT_ROOT,

@@ -13,6 +13,7 @@ from {{ cookiecutter.package_name }}.description import Numeric
 from {{ cookiecutter.package_name }}.drift.batch import shift_features
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
+
 from tests.integration.project_copy import cli
 from tests.synthetic import rows_of
 

@@ -13,6 +13,7 @@ from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.model import TrainParams
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.tasks import project_task
+
 from tests.changed_params import another_train_value
 from tests.integration.project_copy import cli, set_param
 from tests.unit.descriptions import refused

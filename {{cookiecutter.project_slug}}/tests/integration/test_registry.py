@@ -21,6 +21,7 @@ from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.model import TrainParams
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.tasks import project_task
+
 from tests.integration.project_copy import (
     PROJECT_ROOT,
     Runner,
@@ -199,7 +200,8 @@ def test_concurrent_registration_loses_nothing(tmp_path):
     all_at_once(writers, "dvc", "repro")
     all_at_once(writers, sys.executable, "-m", "{{ cookiecutter.package_name }}", "register")
     # The same model from four processes is still one version.
-    all_at_once([writers[0]] * 4, sys.executable, "-m", "{{ cookiecutter.package_name }}", "register")
+    register = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "register"]
+    all_at_once([writers[0]] * 4, *register)
 
     client = MlflowClient(store)
     found = client.search_model_versions(f"name = '{MODEL_NAME}'")

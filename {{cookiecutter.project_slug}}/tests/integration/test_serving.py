@@ -17,6 +17,7 @@ from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.data import write_table
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.tasks import project_task
+
 from tests.integration.http_server import resident_bytes, running, serving, upload
 from tests.integration.project_copy import cli, runner, set_param
 from tests.saved_models import plant_pickle

@@ -16,6 +16,7 @@ from mlflow import MlflowClient
 from {{ cookiecutter.package_name }} import registry
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.tasks import project_task
+
 from tests.integration.project_copy import (
     PROJECT_ROOT,
     Runner,

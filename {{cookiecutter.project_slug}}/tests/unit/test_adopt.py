@@ -28,6 +28,7 @@ from {{ cookiecutter.package_name }}.description import (
     Numeric,
 )
 from {{ cookiecutter.package_name }}.tasks import TASKS
+
 from tests.synthetic import synthetic_frame
 from tests.unit.descriptions import every_kind
 

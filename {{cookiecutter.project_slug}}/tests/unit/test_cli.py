@@ -7,6 +7,7 @@ from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.config import PARAMS_FILE, load_params
 from {{ cookiecutter.package_name }}.drift.profile import build_profile, save_profile
 from {{ cookiecutter.package_name }}.schema import DATA
+
 from tests.synthetic import synthetic_frame
 
 FIRST = DATA.feature_names[0]

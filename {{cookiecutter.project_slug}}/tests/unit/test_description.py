@@ -17,6 +17,7 @@ from {{ cookiecutter.package_name }}.description import (
 )
 from {{ cookiecutter.package_name }}.errors import ConfigError
 from {{ cookiecutter.package_name }}.schema import DATA
+
 from tests.synthetic import synthetic_frame
 from tests.unit.descriptions import TARGETS, every_kind, refused
 

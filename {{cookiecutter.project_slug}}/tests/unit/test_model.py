@@ -4,6 +4,7 @@ from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.data import features_and_target
 from {{ cookiecutter.package_name }}.model import build_model
 from {{ cookiecutter.package_name }}.tasks import project_task
+
 from tests.synthetic import synthetic_frame
 
 

@@ -13,6 +13,7 @@ from {{ cookiecutter.package_name }}.data import features_and_target
 from {{ cookiecutter.package_name }}.errors import UnsafeModelError
 from {{ cookiecutter.package_name }}.model import TRUSTED_TYPES, build_model
 from {{ cookiecutter.package_name }}.model_files import load_estimator
+
 from tests.saved_models import WritesMarker, edit_mlmodel, plant_code, plant_pickle, save_model
 from tests.synthetic import synthetic_frame
 

@@ -6,7 +6,14 @@ from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.model import build_model
 from {{ cookiecutter.package_name }}.predict import check_inputs, predict_frame
 from {{ cookiecutter.package_name }}.schema import DATA
-from {{ cookiecutter.package_name }}.tasks import PREDICTION, PROBABILITY, TASKS, project_task, task_for
+from {{ cookiecutter.package_name }}.tasks import (
+    PREDICTION,
+    PROBABILITY,
+    TASKS,
+    project_task,
+    task_for,
+)
+
 from tests.synthetic import synthetic_frame
 from tests.unit.descriptions import constant_model, every_kind, refused
 

@@ -10,6 +10,7 @@ from {{ cookiecutter.package_name }}.predict import predict_frame
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.scoring import MODEL_VERSION, ScoringJob, score_dataset
 from {{ cookiecutter.package_name }}.tasks import TASKS, Task, project_task, task_for
+
 from tests.synthetic import synthetic_frame
 from tests.unit.descriptions import constant_model, every_kind, refused
 

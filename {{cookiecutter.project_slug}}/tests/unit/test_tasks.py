@@ -6,7 +6,12 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import get_scorer
 
 from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.description import DESCRIPTION_FILE, DataDescription, Numeric, Target
+from {{ cookiecutter.package_name }}.description import (
+    DESCRIPTION_FILE,
+    DataDescription,
+    Numeric,
+    Target,
+)
 from {{ cookiecutter.package_name }}.errors import ConfigError
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.tasks import (
@@ -17,6 +22,7 @@ from {{ cookiecutter.package_name }}.tasks import (
     project_task,
     task_for,
 )
+
 from tests.synthetic import synthetic_frame
 from tests.unit.descriptions import every_kind
 

@@ -8,6 +8,7 @@ from {{ cookiecutter.package_name }}.data import features_and_target
 from {{ cookiecutter.package_name }}.model import build_model
 from {{ cookiecutter.package_name }}.tasks import TASKS, project_task
 from {{ cookiecutter.package_name }}.tuning import SAMPLERS, build_search, metric_value, searchable
+
 from tests.changed_params import another_train_value
 from tests.synthetic import synthetic_frame
 

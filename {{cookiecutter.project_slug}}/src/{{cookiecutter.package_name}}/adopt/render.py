@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.adopt.draft import Draft
-from {{ cookiecutter.package_name }}.description import Categorical, Feature, Label, Numeric, Target
+from {{ cookiecutter.package_name }}.description import (
+    Categorical,
+    Feature,
+    Label,
+    Numeric,
+    Target,
+)
 
 LINE_LENGTH = 100
 INDENT = "    "

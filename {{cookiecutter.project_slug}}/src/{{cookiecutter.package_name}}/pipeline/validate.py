@@ -16,6 +16,8 @@ from {{ cookiecutter.package_name }}.schema import DATA
 MAX_REPORTED_CASES = 5
 # Each label needs a row in the training split and one in the test split.
 MIN_ROWS_PER_LABEL = 2
+# The user's description of the data, which a refusal may point to.
+SCHEMA = "src/{{ cookiecutter.package_name }}/schema.py"
 # Row numbers as a spreadsheet shows a CSV file: the header is line 1.
 CSV_FIRST_ROW_LINE = 2
 # Enough of the file's end to hold its last line.
@@ -150,8 +152,7 @@ def describe_failures(
         )
         lines.append(f"  - {where} failed {failed}: {examples}{more}")
     lines.append(
-        "Fix the data; if the data is right and the schema is out of date, "
-        "change src/{{ cookiecutter.package_name }}/schema.py."
+        f"Fix the data; if the data is right and the schema is out of date, change {SCHEMA}."
     )
     return "\n".join(lines)
 

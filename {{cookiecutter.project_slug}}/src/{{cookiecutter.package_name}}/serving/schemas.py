@@ -23,7 +23,12 @@ from pydantic import (
     create_model,
 )
 
-from {{ cookiecutter.package_name }}.description import Categorical, DataDescription, Feature, Numeric
+from {{ cookiecutter.package_name }}.description import (
+    Categorical,
+    DataDescription,
+    Feature,
+    Numeric,
+)
 from {{ cookiecutter.package_name }}.tasks import Task
 
 MAX_REPORTED_PROBLEMS = 20

@@ -2,6 +2,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.drift.profile import ReferenceProfile, build_profile
+
 from tests.unit.drift.normal_rows import KINDS, draw
 
 

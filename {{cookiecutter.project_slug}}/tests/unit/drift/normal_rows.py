@@ -12,6 +12,7 @@ from {{ cookiecutter.package_name }}.description import (
     Target,
 )
 from {{ cookiecutter.package_name }}.schema import DATA
+
 from tests.synthetic import synthetic_frame
 
 # Every kind, each of them nullable.

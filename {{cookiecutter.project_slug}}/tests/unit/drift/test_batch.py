@@ -8,6 +8,7 @@ from {{ cookiecutter.package_name }}.drift.batch import read_batch, shift_featur
 from {{ cookiecutter.package_name }}.errors import DataValidationError, ProjectError
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
+
 from tests.synthetic import rows_of
 from tests.unit.drift.normal_rows import KINDS, draw, numeric_features
 

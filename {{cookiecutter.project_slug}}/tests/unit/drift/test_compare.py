@@ -9,6 +9,7 @@ from {{ cookiecutter.package_name }}.drift.compare import compare
 from {{ cookiecutter.package_name }}.drift.profile import build_profile
 from {{ cookiecutter.package_name }}.errors import DataValidationError, ProjectError
 from {{ cookiecutter.package_name }}.schema import DATA
+
 from tests.unit.drift.normal_rows import KINDS, draw, numeric_features, without_values
 
 

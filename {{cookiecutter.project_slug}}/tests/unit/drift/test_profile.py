@@ -12,6 +12,7 @@ from {{ cookiecutter.package_name }}.drift.profile import (
 )
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.schema import DATA
+
 from tests.unit.drift.normal_rows import KINDS, draw
 
 

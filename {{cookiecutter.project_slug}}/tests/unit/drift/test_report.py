@@ -8,6 +8,7 @@ from {{ cookiecutter.package_name }}.drift.batch import shift_features
 from {{ cookiecutter.package_name }}.drift.compare import compare
 from {{ cookiecutter.package_name }}.drift.report import render_html
 from {{ cookiecutter.package_name }}.schema import DATA
+
 from tests.unit.drift.normal_rows import KINDS, draw, numeric_features, without_values
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

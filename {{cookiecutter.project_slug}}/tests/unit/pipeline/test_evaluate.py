@@ -8,6 +8,7 @@ from {{ cookiecutter.package_name }}.errors import UnsafeModelError
 from {{ cookiecutter.package_name }}.model import build_model
 from {{ cookiecutter.package_name }}.pipeline import evaluate
 from {{ cookiecutter.package_name }}.tasks import project_task
+
 from tests.saved_models import plant_pickle, save_model
 from tests.synthetic import synthetic_frame
 

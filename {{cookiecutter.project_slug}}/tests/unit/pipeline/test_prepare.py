@@ -10,6 +10,7 @@ from {{ cookiecutter.package_name }}.errors import ConfigError
 from {{ cookiecutter.package_name }}.pipeline import prepare
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.tasks import TaskKind
+
 from tests.synthetic import synthetic_frame
 from tests.unit.descriptions import every_kind
 

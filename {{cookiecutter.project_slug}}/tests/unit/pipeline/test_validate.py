@@ -12,6 +12,7 @@ from {{ cookiecutter.package_name }}.pipeline.validate import (
     validate_frame,
 )
 from {{ cookiecutter.package_name }}.schema import DATA
+
 from tests.synthetic import synthetic_frame
 from tests.unit.descriptions import every_kind, refused
 

@@ -25,6 +25,7 @@ from {{ cookiecutter.package_name }}.serving.export import (
 )
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
 from {{ cookiecutter.package_name }}.tasks import Task, project_task
+
 from tests.saved_models import save_model
 from tests.synthetic import rows_of
 

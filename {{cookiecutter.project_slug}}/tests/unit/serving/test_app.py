@@ -8,6 +8,7 @@ from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.serving.app import create_app
 from {{ cookiecutter.package_name }}.serving.prediction_log import logged_key
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
+
 from tests.unit.serving.conftest import (
     MODEL_NAME,
     TASK,

@@ -8,6 +8,7 @@ from {{ cookiecutter.package_name }}.serving.prediction_log import (
     log_files,
     logged_key,
 )
+
 from tests.synthetic import rows_of, synthetic_frame
 from tests.unit.serving.conftest import TASK, scores_for
 

@@ -17,6 +17,7 @@ from {{ cookiecutter.package_name }}.serving.schemas import (
     response_schema,
 )
 from {{ cookiecutter.package_name }}.tasks import TASKS, task_for
+
 from tests.synthetic import rows_of, synthetic_frame
 from tests.unit.serving.conftest import TARGETS
 

@@ -31,6 +31,7 @@ from {{ cookiecutter.package_name }}.serving.served_model import (
     warm_up,
 )
 from {{ cookiecutter.package_name }}.tasks import TASKS, task_for
+
 from tests.saved_models import plant_pickle
 from tests.synthetic import rows_of, synthetic_frame
 from tests.unit.serving.conftest import TASK, assert_same_predictions, expected_predictions
