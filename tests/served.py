@@ -28,10 +28,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def call(url: str, body: object | None = None) -> tuple[int, dict]:
-    """GET, or POST `body` as JSON; return the status and the decoded answer."""
+def call(url: str, body: object | None = None, api_key: str | None = None) -> tuple[int, dict]:
+    """GET, or POST `body` as JSON, with the service's API key if given; return the status
+    and the decoded answer."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if api_key is not None:
+        headers["Authorization"] = f"Bearer {api_key}"
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=REQUEST_SECONDS) as answer:
             return answer.status, json.loads(answer.read())

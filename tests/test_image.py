@@ -17,6 +17,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.docker]
 IMAGE = "mlops-template-serving-test"
 TAG = "test"
 HEALTHY_TIMEOUT_SECONDS = 180
+# The container's key for /predict and the full /model (SERVING_API_KEY, 16 characters at least).
+API_KEY = "image-test-key-0123456789"
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,10 @@ def image(project, tmp_path_factory) -> str:
 def container(image):
     port = free_port()
     name = f"{IMAGE}-{port}"
-    docker("run", "--detach", "--name", name, "--network", "host", "--env", f"PORT={port}", image)
+    docker(
+        "run", "--detach", "--name", name, "--network", "host",
+        "--env", f"PORT={port}", "--env", f"SERVING_API_KEY={API_KEY}", image,
+    )  # fmt: skip
     try:
         wait_until_healthy(name)
         yield name, f"http://127.0.0.1:{port}"
@@ -75,11 +80,12 @@ def test_the_container_predicts_over_http(project, container):
     assert call(f"{url}/ready") == (200, {"status": "ready", "champion": "1"})
     description = describe(project)
     first_row = request_rows(project, project_path(project, "raw_data"))[0]
-    status, answer = call(f"{url}/predict", first_row)
+    assert call(f"{url}/predict", first_row)[0] == 401
+    status, answer = call(f"{url}/predict", first_row, API_KEY)
     assert status == 200
     assert answer["model_version"] == "1"
     assert answer["predictions"][0]["prediction"] in description.classes
-    status, rejected = call(f"{url}/predict", {})
+    status, rejected = call(f"{url}/predict", {}, API_KEY)
     assert status == 422
     missing = f"missing field {description.features[0]!r}"
     assert missing in [problem["msg"] for problem in rejected["detail"]]
@@ -90,7 +96,11 @@ def test_the_container_predicts_over_http(project, container):
 
 def test_the_container_describes_its_model_with_no_tracking_server(project, container):
     _, url = container
-    status, described = call(f"{url}/model")
+    status, public = call(f"{url}/model")
+    assert status == 200
+    assert public["champion"]["version"] == "1"
+    assert "lineage" not in public["champion"]
+    status, described = call(f"{url}/model", api_key=API_KEY)
     assert status == 200
     assert described["champion"]["lineage"] == registry_lineage(project)
 

@@ -1,0 +1,87 @@
+"""The generated Makefile hands people's values to the project's commands as they were typed:
+no shell or make expansion of a quote, a space, a backquote or `$(...)` inside them.
+
+`python` here is a stand-in placed where the Makefile looks first (.venv/bin), which records the
+arguments it receives: what is under test is make and the shell between the person and the
+command, not the command."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.baking import bake_into, package_of
+
+# Each of these would run, or break the command into pieces, if pasted into a shell line.
+HOSTILE = "it`touch backquoted` $(touch substituted) 'single' \"double\" $$HOME ;touch chained"
+SPACED = "a folder/an input.csv"
+MARKERS = ("backquoted", "substituted", "chained")
+RECORDER = """#!/usr/bin/env bash
+printf '%s\\0' "$@" > "$(dirname "$0")/../../arguments"
+"""
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    project = bake_into(tmp_path_factory.mktemp("makefile"))
+    python = project / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(RECORDER)
+    python.chmod(0o755)
+    return project
+
+
+def arguments_of(project: Path, *make_arguments: str) -> list[str]:
+    """The arguments the project's command received from `make <make_arguments>`."""
+    result = subprocess.run(
+        ["make", *make_arguments], cwd=project, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    recorded = (project / "arguments").read_text().split("\0")[:-1]
+    assert recorded[:2] == ["-m", package_of(project)], recorded
+    return recorded[2:]
+
+
+@pytest.mark.parametrize(
+    ("make_arguments", "expected"),
+    [
+        (("promote", "VERSION=3", f"REASON={HOSTILE}"),
+         ["promote", "--version", "3", "--reason", HOSTILE]),
+        (("predict", f"INPUT={SPACED}", f"OUTPUT={HOSTILE}"),
+         ["predict", "--input", SPACED, "--output", HOSTILE]),
+        (("score", f"INPUT={SPACED}", f"OUTPUT={HOSTILE}", f"MODEL={HOSTILE}"),
+         ["score", "--input", SPACED, "--output", HOSTILE, "--model", HOSTILE]),
+        (("lineage", f"MODEL={HOSTILE}"), ["lineage", HOSTILE]),
+        (("drift", f"BATCH={HOSTILE}"), ["drift", HOSTILE]),
+        (("report", f"BASE={HOSTILE}"), ["report", "--base", HOSTILE]),
+        (("adopt", f"DATA={SPACED}", f"TARGET={HOSTILE}", "TASK=regression"),
+         ["adopt", "--data", SPACED, "--target", HOSTILE, "--task", "regression"]),
+    ],
+    ids=lambda value: value[0] if isinstance(value, tuple) else None,
+)  # fmt: skip
+def test_values_reach_the_command_as_typed(project, make_arguments, expected):
+    assert arguments_of(project, *make_arguments) == expected
+    assert not [marker for marker in MARKERS if (project / marker).exists()]
+
+
+def test_values_from_the_environment_are_taken_as_typed_too(project):
+    result = subprocess.run(
+        ["make", "lineage"],
+        cwd=project,
+        env={**os.environ, "MODEL": HOSTILE},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (project / "arguments").read_text().split("\0")[2:-1] == ["lineage", HOSTILE]
+    assert not [marker for marker in MARKERS if (project / marker).exists()]
+
+
+def test_a_moving_image_tag_is_refused(project):
+    result = subprocess.run(
+        ["make", "deploy", "TAG=latest"], cwd=project, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert any(line.startswith("error: TAG=latest is not") for line in result.stderr.splitlines())
