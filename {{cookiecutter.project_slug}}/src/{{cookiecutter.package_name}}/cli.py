@@ -415,3 +415,25 @@ def main(argv: list[str] | None = None) -> int:
     except ProjectError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except Exception as error:
+        refusal = server_refusal(error)
+        if refusal is None:
+            raise
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
+
+
+def server_refusal(error: Exception) -> str | None:
+    """A tracking server's refusal of this account's request, as one line; None for any other
+    error. Only the commands that talk to a server import MLflow, so only then can the error be
+    MLflow's: looked up among the loaded modules, MLflow stays out of every other command."""
+    exceptions = sys.modules.get("mlflow.exceptions")
+    if exceptions is None or not isinstance(error, exceptions.MlflowException):
+        return None
+    if error.error_code != "PERMISSION_DENIED":
+        return None
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME") or "this account"
+    return (
+        f"the MLflow tracking server does not let {user!r} do this ({error.message}); ask its "
+        "admin for the permission (EDIT on the experiment, MANAGE on the registered model)"
+    )

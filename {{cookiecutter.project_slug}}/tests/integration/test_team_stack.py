@@ -4,6 +4,7 @@ The server signs clients in: the project's loop runs with credentials from the e
 is refused without them.
 """
 
+import base64
 import json
 import urllib.error
 import urllib.request
@@ -122,6 +123,42 @@ def test_the_loop_is_refused_without_valid_credentials(
     assert message.startswith("error: the MLflow tracking server ")
     assert "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD" in message
     assert registry_state(client) == before
+
+
+def test_an_account_without_the_permission_is_refused_in_one_line(team_project, team_stack):
+    """The server's default permission is READ: a teammate's account cannot log runs into an
+    experiment that someone else created until its admin grants more."""
+    project, _ = team_project
+    reader = {"MLFLOW_TRACKING_USERNAME": "reader", "MLFLOW_TRACKING_PASSWORD": "reader-password"}
+    account = {
+        "username": reader["MLFLOW_TRACKING_USERNAME"],
+        "password": reader["MLFLOW_TRACKING_PASSWORD"],
+    }
+    create_user = urllib.request.Request(
+        f"{team_stack.tracking_uri}/api/2.0/mlflow/users/create",
+        data=json.dumps(account).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": basic_auth(ADMIN_CREDENTIALS),
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(create_user, timeout=10):
+        pass
+    training_run = (project / PATHS.training_run).read_bytes()
+    refused = runner(project, {"MLFLOW_TRACKING_URI": team_stack.tracking_uri, **reader})
+    result = cli(refused, "train", check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith("error: the MLflow tracking server does not let 'reader' do this")
+    assert "ask its admin for the permission" in message
+    assert (project / PATHS.training_run).read_bytes() == training_run
+
+
+def basic_auth(credentials: dict[str, str]) -> str:
+    pair = f"{credentials['MLFLOW_TRACKING_USERNAME']}:{credentials['MLFLOW_TRACKING_PASSWORD']}"
+    return "Basic " + base64.b64encode(pair.encode()).decode()
 
 
 def test_the_server_refuses_anonymous_registry_writes(team_stack):
