@@ -7,11 +7,6 @@ SHELL := bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 NOX := .venv/bin/nox
 export UV_COMPILE_BYTECODE ?= 1
-# The tests set baked projects up without compiling them (tests/commands.py): each module is
-# compiled when it first loads and reused by every later process. A PYTHONDONTWRITEBYTECODE set
-# on the machine would compile them again in each of the hundreds of processes the suites start,
-# which doubles their time.
-unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help demo test
 
