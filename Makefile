@@ -6,6 +6,8 @@ SHELL := bash
 # uv from PATH, or a private copy installed on first use.
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 NOX := .venv/bin/nox
+# Where the test sessions note each test they skipped for lack of a tool, for one list at the end.
+SKIPPED := .nox/skipped-tests
 export UV_COMPILE_BYTECODE ?= 1
 
 .PHONY: help demo test
@@ -24,5 +26,10 @@ $(NOX): $(UV) pyproject.toml uv.lock
 demo: $(NOX) ## Bake a project and run its loop: set up, reproduce, register, promote, predict
 	$(NOX) --session demo
 
-test: $(NOX) ## Run the template's full test suite (the docker session needs a Docker engine)
-	$(NOX) --session lint tests e2e docker
+test: $(NOX) ## Run the template's full test suite; list what it skipped for lack of a tool
+	rm -f $(SKIPPED)
+	SKIPPED_TESTS="$(CURDIR)/$(SKIPPED)" $(NOX) --session lint tests e2e docker
+	@if [[ -s $(SKIPPED) ]]; then \
+	  echo "Skipped for lack of a tool (tests, reason and the command that installs it):"; \
+	  sort $(SKIPPED) | uniq -c; \
+	fi

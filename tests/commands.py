@@ -1,12 +1,25 @@
 """Run git, make and cruft in a baked project or a template repository, as a person would."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 # What a nox session with the uv backend sets to point uv and python at its own venv.
 SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
+
+
+# What the tests need from the machine beyond Python: installed, when missing, by this script.
+SERVICES_SCRIPT = ".ci/services"
+
+
+def require_tool(tool: str, purpose: str) -> None:
+    """Skip the test when the machine lacks `tool`, saying what it is for and what installs it."""
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is missing ({purpose}); `sudo bash {SERVICES_SCRIPT}` installs it")
 
 
 def git(repo: Path, *args: str) -> str:

@@ -4,7 +4,6 @@ an answer cookiecutter renders as Jinja cannot run code."""
 import ast
 import json
 import re
-import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 import yaml
 
 from tests.baking import bake_into, read_yaml
+from tests.commands import require_tool
 from tests.test_hooks import bake_cli, pre_gen
 
 # One word longer than a slug may be, then quotes, a backslash, an apostrophe and letters
@@ -85,8 +85,7 @@ def strings(node: object):
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
 def test_the_longest_slug_fits_every_kubernetes_name(project, environment):
-    if shutil.which("kubectl") is None:
-        pytest.skip("kubectl, whose built-in kustomize renders the overlays, is not installed")
+    require_tool("kubectl", "its built-in kustomize renders the Kubernetes overlays")
     overlay = project / "deploy/kubernetes/overlays" / environment
     rendered = subprocess.run(
         ["kubectl", "kustomize", str(overlay)], capture_output=True, text=True, check=True

@@ -6,7 +6,6 @@ checkov has no Compose framework: compose.yaml goes through the secrets scan her
 test_compose.py checks its ports, pins and credentials."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.baking import bake_into
+from tests.commands import require_tool
 
 CHECKOV = Path(sys.executable).with_name("checkov")
 # The frameworks for the files this test answers for; the CI files have zizmor's tests.
@@ -26,10 +26,7 @@ MIN_REASON_WORDS = 5
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> dict[str, dict]:
     """checkov's report per framework, for a freshly baked project."""
-    if shutil.which("kubectl") is None:
-        pytest.skip(
-            "kubectl, whose built-in kustomize checkov renders the overlays with, is missing"
-        )
+    require_tool("kubectl", "its built-in kustomize renders the Kubernetes overlays")
     project = bake_into(tmp_path_factory.mktemp("checkov"))
     command = [str(CHECKOV), "--skip-download", "--output", "json"]
     command += ["--directory", str(project), "--framework", *FRAMEWORKS]

@@ -1,7 +1,6 @@
 """The generated CI files: valid for their provider, equivalent across providers, filtered right."""
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from wcmatch.glob import GLOBSTAR, globmatch
 
 from tests import ci_files
 from tests.baking import bake_into
-from tests.commands import git, project_environment
+from tests.commands import git, project_environment, require_tool
 
 SCHEMAS = {
     "github": (["vendor.github-workflows"], [".github/workflows/*.yml"]),
@@ -151,6 +150,8 @@ def test_every_provider_runs_the_same_jobs(tmp_path):
             (job.rpartition("/")[2], tuple(map(ci_files.canonical_command, commands)))
             for job, commands in JOBS[provider](project).items()
         }
+    # Each parser found the jobs, every one of which runs something: equal because empty fails.
+    assert all(jobs.values()) and all(commands for _, commands in jobs["github"])
     assert jobs["github"] == jobs["gitlab"] == jobs["azure"]
 
 
@@ -204,8 +205,7 @@ def test_a_merge_request_pipeline_runs_on_gitlab_ci_local(tmp_path):
     written but not posted, and the job says why. Not checked offline: the jobs' image, the
     docker-in-docker service, the registry login, protected environments and the release jobs.
     """
-    if shutil.which("gitlab-ci-local") is None:
-        pytest.fail("gitlab-ci-local is missing; `bash .ci/services` installs it (as root)")
+    require_tool("gitlab-ci-local", "it runs the generated GitLab pipeline's jobs")
     project = bake_into(tmp_path, ci_provider="gitlab")
     host_pipeline(project)
     as_if_main_had_nothing(project)

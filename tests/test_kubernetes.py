@@ -7,7 +7,6 @@ import csv
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 import yaml
 
 from tests.baking import bake_into
+from tests.commands import require_tool
 
 SLUG = "my-ml-project"
 MANIFESTS = Path("deploy/kubernetes")
@@ -66,7 +66,9 @@ def validate(document: dict, version: str, where: str) -> None:
 
 
 def test_every_kustomization_names_files_that_exist(project):
-    for kustomization in kustomizations(project):
+    found = kustomizations(project)
+    assert found
+    for kustomization in found:
         for field, paths in references(kustomization).items():
             for path in paths:
                 assert path.is_file() or (path / KUSTOMIZATION).is_file(), (
@@ -106,8 +108,7 @@ def make(project: Path, *args: str, check: bool = True) -> subprocess.CompletedP
 
 def render(project: Path, environment: str, *variables: str) -> list[dict]:
     """Run `make manifests` as a release would, and read what it rendered."""
-    if shutil.which("kubectl") is None:
-        pytest.skip("kubectl, whose built-in kustomize renders the overlays, is not installed")
+    require_tool("kubectl", "its built-in kustomize renders the Kubernetes overlays")
     make(project, "manifests", f"ENVIRONMENT={environment}", f"IMAGE_REF={RELEASE}", *variables)
     rendered = project / "build/kubernetes" / environment / "manifests.yaml"
     return list(yaml.safe_load_all(rendered.read_text()))
@@ -125,6 +126,7 @@ def overlay(request, project) -> tuple[str, list[dict]]:
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 def test_each_rendered_overlay_matches_the_kubernetes_schema(overlay, version):
     environment, documents = overlay
+    assert documents
     for document in documents:
         validate(document, version, f"overlay {environment}")
 
@@ -167,18 +169,23 @@ def test_services_autoscaler_and_ingresses_point_at_what_exists(overlay):
     _, documents = overlay
     deployments = of_kind(documents, "Deployment")
     services = of_kind(documents, "Service")
+    autoscalers = of_kind(documents, "HorizontalPodAutoscaler")
+    budgets = of_kind(documents, "PodDisruptionBudget")
+    ingresses = of_kind(documents, "Ingress")
+    # Every overlay has each of these: a check over none of them would pass on nothing.
+    assert services and autoscalers and budgets and ingresses
     # Each Service selects the pods of exactly one Deployment: one track each.
     for name, service in services.items():
         chosen = [d for d in deployments.values() if selects(service["spec"]["selector"], d)]
         assert len(chosen) == 1, (name, [d["metadata"]["name"] for d in chosen])
         assert service["spec"]["ports"][0]["targetPort"] == "http"
-    for autoscaler in of_kind(documents, "HorizontalPodAutoscaler").values():
+    for autoscaler in autoscalers.values():
         target = autoscaler["spec"]["scaleTargetRef"]
         assert (target["kind"], target["name"]) == ("Deployment", SLUG)
-    for budget in of_kind(documents, "PodDisruptionBudget").values():
+    for budget in budgets.values():
         selector = budget["spec"]["selector"]["matchLabels"]
         assert [d for d in deployments.values() if selects(selector, d)] == [deployments[SLUG]]
-    for name, ingress in of_kind(documents, "Ingress").items():
+    for name, ingress in ingresses.items():
         for rule in ingress["spec"]["rules"]:
             for path in rule["http"]["paths"]:
                 assert path["backend"]["service"]["name"] in services, name
@@ -287,6 +294,7 @@ def test_the_namespace_denies_by_default_and_serving_takes_only_what_it_needs(ov
     # No rule: nothing allowed either way.
     assert {"ingress", "egress"}.isdisjoint(default_deny["spec"])
     deployments = of_kind(documents, "Deployment")
+    assert deployments and policies
     # Every serving pod is covered by a policy of its own track, with the same allowances.
     for name, deployment in deployments.items():
         assert selects(policies[name]["spec"]["podSelector"]["matchLabels"], deployment), name

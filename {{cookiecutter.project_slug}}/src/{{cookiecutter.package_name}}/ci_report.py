@@ -55,7 +55,9 @@ def _dvc_markdown(*args: str) -> str:
     return result.stdout.strip() or "No changes."
 
 
-def build_report(base_branch: str, gate_summary: Path) -> str:
+def build_report(base_branch: str, summaries: list[Path]) -> str:
+    """Metrics and params against the base branch, then each summary the steps before wrote
+    (the gate's verdict, ...), in order; a step that did not run left no file and no section."""
     base = base_revision(base_branch)
     sections = [
         "## Model report",
@@ -64,8 +66,7 @@ def build_report(base_branch: str, gate_summary: Path) -> str:
         f"### Params against `{base}`",
         _dvc_markdown("params", "diff", base),
     ]
-    if gate_summary.exists():
-        sections.append(gate_summary.read_text().strip())
+    sections += [path.read_text().strip() for path in summaries if path.exists()]
     return "\n\n".join(sections) + "\n"
 
 

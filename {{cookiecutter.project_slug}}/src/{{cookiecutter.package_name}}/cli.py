@@ -177,7 +177,7 @@ def report(args: argparse.Namespace) -> None:
     )
 
     params = load_params()
-    markdown = build_report(args.base, params.paths.gate_summary)
+    markdown = build_report(args.base, [params.paths.gate_summary])
     params.paths.ci_report.parent.mkdir(parents=True, exist_ok=True)
     params.paths.ci_report.write_text(markdown)
     print(markdown)
