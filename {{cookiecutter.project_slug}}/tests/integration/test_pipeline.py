@@ -3,6 +3,7 @@
 import io
 import json
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 import pytest
@@ -27,14 +28,38 @@ def stages_run(output: str) -> list[str]:
     return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
 
 
-def test_repro_runs_every_stage_and_tracks_the_run(project, run):
+@dataclass(frozen=True)
+class FirstRepro:
+    """What the first repro printed and left behind, before any test changed the project."""
+
+    stdout: str
+    params: dict
+    metrics: dict
+    training_run: dict
+    tuned: dict
+
+
+@pytest.fixture(scope="module")
+def reproduced(project, run) -> FirstRepro:
+    """The first repro of the copy. Every test starts from a reproduced project and leaves one
+    behind, so that tests hold in any order."""
     result = run("dvc", "repro")
-    ran = stages_run(result.stdout)
+    return FirstRepro(
+        stdout=result.stdout,
+        params=yaml.safe_load((project / "params.yaml").read_text()),
+        metrics=json.loads((project / PATHS.metrics).read_text()),
+        training_run=json.loads((project / PATHS.training_run).read_text()),
+        tuned=json.loads((project / PATHS.tuned_params).read_text()),
+    )
+
+
+def test_repro_runs_every_stage_and_tracks_the_run(project, run, reproduced):
+    ran = stages_run(reproduced.stdout)
     assert ran[:2] == ["validate", "prepare"]
     assert sorted(ran[2:]) == ["evaluate", "profile", "train", "tune"]
     assert ran.index("tune") < ran.index("train") < ran.index("evaluate")
 
-    metrics = json.loads((project / PATHS.metrics).read_text())
+    metrics = reproduced.metrics
     assert set(metrics) == set(TASK.metrics)
     assert (project / PATHS.model / "MLmodel").exists()
     for name, plot in TASK.plots.items():
@@ -44,7 +69,7 @@ def test_repro_runs_every_stage_and_tracks_the_run(project, run):
     profile = json.loads((project / PATHS.reference_profile).read_text())
     assert (profile["source"], profile["rows"]) == (str(PATHS.train_data), train_rows)
 
-    training_run = json.loads((project / PATHS.training_run).read_text())
+    training_run = reproduced.training_run
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     mlflow_run = client.get_run(training_run["run_id"])
     head = run("git", "rev-parse", "HEAD").stdout.strip()
@@ -52,8 +77,8 @@ def test_repro_runs_every_stage_and_tracks_the_run(project, run):
     raw_dvc = (project / f"{PATHS.raw_data}.dvc").read_text()
     assert f"md5: {mlflow_run.data.tags['raw_data_md5']}" in raw_dvc
     # The train section of params.yaml, with the search's best values when it ran.
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    best = json.loads((project / PATHS.tuned_params).read_text())["best_params"]
+    params = reproduced.params
+    best = reproduced.tuned["best_params"]
     used = TrainParams.model_validate({**params["train"], **best}).model_dump()
     logged = mlflow_run.data.params
     assert {name: logged[name] for name in used} == {
@@ -66,13 +91,13 @@ def test_repro_runs_every_stage_and_tracks_the_run(project, run):
     assert [item.dataset.name for item in mlflow_run.inputs.dataset_inputs] == ["train"]
 
 
-def test_a_second_repro_has_nothing_to_do(project, run):
+def test_a_second_repro_has_nothing_to_do(reproduced, run):
     result = run("dvc", "repro")
     assert stages_run(result.stdout) == []
     assert "Data and pipelines are up to date." in result.stdout
 
 
-def test_a_changed_train_setting_reruns_only_the_stages_that_use_it(project, run):
+def test_a_changed_train_setting_reruns_only_the_stages_that_use_it(project, run, reproduced):
     name, value = another_train_value(load_params(project / "params.yaml"))
     set_param(project, "train", name, value)
     result = run("dvc", "repro")
@@ -81,7 +106,7 @@ def test_a_changed_train_setting_reruns_only_the_stages_that_use_it(project, run
     assert "Stage 'prepare' didn't change, skipping" in result.stdout
 
 
-def test_a_changed_decision_threshold_reruns_only_evaluate(project, run):
+def test_a_changed_decision_threshold_reruns_only_evaluate(project, run, reproduced):
     current = load_params(project / "params.yaml").evaluate.decision_threshold
     set_param(project, "evaluate", "decision_threshold", 0.25 if current != 0.25 else 0.75)
     assert stages_run(run("dvc", "repro").stdout) == ["evaluate"]
@@ -154,7 +179,7 @@ def registry_state(project) -> tuple[dict[str, str], list[str]]:
 
 
 @pytest.fixture(scope="module")
-def registered(project, run) -> tuple[dict[str, str], list[str]]:
+def registered(project, run, reproduced) -> tuple[dict[str, str], list[str]]:
     """Register the model from the last repro; promote it if it passes the gate."""
     cli(run, "register")
     cli(run, "promote")
@@ -186,7 +211,5 @@ def test_broken_data_stops_the_pipeline_before_prepare(
     assert "Traceback" not in result.stderr
     assert [path.read_bytes() for path in kept] == before
     assert registry_state(project) == registered
-
-
-def test_good_data_again_reruns_only_validate(run):
+    # The good data again: validate reruns on it, and nothing after it has anything to do.
     assert stages_run(run("dvc", "repro").stdout) == ["validate"]
