@@ -151,7 +151,8 @@ def test_every_provider_runs_the_same_jobs(tmp_path):
             for job, commands in JOBS[provider](project).items()
         }
     # Each parser found the jobs, every one of which runs something: equal because empty fails.
-    assert all(jobs.values()) and all(commands for _, commands in jobs["github"])
+    assert all(jobs.values())
+    assert all(commands for _, commands in jobs["github"])
     assert jobs["github"] == jobs["gitlab"] == jobs["azure"]
 
 

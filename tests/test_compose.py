@@ -67,7 +67,8 @@ def test_services_only_name_services_that_exist(services):
         if (address := URL_HOST.search(line.split("=", 1)[-1]))
     ]
     # The stack's services reach each other: a check over no name would pass on nothing.
-    assert dependencies and hosts
+    assert dependencies
+    assert hosts
     for name, other in dependencies + hosts:
         assert other in services, (name, other)
 
@@ -145,7 +146,8 @@ def test_every_pulled_image_is_pinned(services):
     # serving runs the project's own release, whose tag `make image` prints.
     pulled = {name: service for name, service in services.items() if name not in built}
     pulled.pop("serving")
-    assert built and pulled
+    assert built
+    assert pulled
     for name, service in built.items():
         # Built here from the lock file, never pulled.
         assert service["pull_policy"] == "build", name

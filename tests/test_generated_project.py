@@ -211,10 +211,18 @@ def test_the_first_repro_runs_every_stage(prepared, record_property):
     assert sorted(stages_run(prepared.first_repro)) == sorted(stages)
 
 
-def test_register_promote_predict_and_score(prepared, description):
+# Tests of one project share it: each starts from a set-up, reproduced project and leaves one
+# behind, and what a test needs from another step is a fixture, so they hold in any order.
+@pytest.fixture(scope="module")
+def promoted(prepared) -> str:
+    """Register the first repro's model and promote it; what both printed."""
+    return make(prepared.project, "register") + make(prepared.project, "promote")
+
+
+def test_register_promote_predict_and_score(prepared, description, promoted):
     project = prepared.project
-    assert "as challenger" in make(project, "register")
-    assert "is now the champion" in make(project, "promote")
+    assert "as challenger" in promoted
+    assert "is now the champion" in promoted
     raw_data = project_path(project, "raw_data")
     _, rows = csv_header_and_rows(raw_data)
     make(project, "predict", "OUTPUT=predictions.csv")
@@ -226,33 +234,54 @@ def test_register_promote_predict_and_score(prepared, description):
     assert contract(description) <= set(csv_header_and_rows(project / "scores.csv")[0])
 
 
-def test_the_service_answers_in_the_tasks_contract_and_logs_it(prepared, description):
+@dataclass(frozen=True)
+class Served:
+    """What the champion's service answered to the test split, and its prediction log."""
+
+    answered: list[dict]
+    # Per categorical feature, the status and answer for a category it never saw.
+    unseen: dict[str, tuple[int, dict]]
+    logged: list[dict]
+
+
+@pytest.fixture(scope="module")
+def served(prepared, description, promoted) -> Served:
     project = prepared.project
     rows = request_rows(project, project_path(project, "test_data"))
     (project / PREDICTION_LOG).unlink(missing_ok=True)
+    answered = []
     with serving(project) as url:
-        status, answer = call(f"{url}/predict", rows[0])
-        assert status == 200, answer
-        answered = answer["predictions"]
         for start in range(0, len(rows), BATCH_ROWS):
             status, answer = call(f"{url}/predict", rows[start : start + BATCH_ROWS])
             assert status == 200, answer
             answered += answer["predictions"]
-        for name, values in description.categories.items():
-            status, answer = call(f"{url}/predict", {**rows[0], name: UNSEEN})
-            assert status == 422, answer
-            problem = json.dumps(answer["detail"])
-            assert name in problem
-            assert all(value in problem for value in values), problem
-    assert len(answered) == 1 + len(rows)
-    for prediction in answered:
-        check_prediction(prediction, description)
+        status, answer = call(f"{url}/predict", rows[0])
+        assert status == 200, answer
+        answered += answer["predictions"]
+        unseen = {
+            name: call(f"{url}/predict", {**rows[0], name: UNSEEN})
+            for name in description.categories
+        }
+    assert len(answered) == len(rows) + 1
     logged = [json.loads(line) for line in (project / PREDICTION_LOG).read_text().splitlines()]
-    assert [output for line in logged for output in line["outputs"]] == answered
+    return Served(answered, unseen, logged)
 
 
-def test_drift_checks_the_services_own_prediction_log(prepared):
+def test_the_service_answers_in_the_tasks_contract_and_logs_it(description, served):
+    for prediction in served.answered:
+        check_prediction(prediction, description)
+    assert served.unseen.keys() == description.categories.keys()
+    for name, (status, answer) in served.unseen.items():
+        assert status == 422, answer
+        problem = json.dumps(answer["detail"])
+        assert name in problem
+        assert all(value in problem for value in description.categories[name]), problem
+    assert [output for line in served.logged for output in line["outputs"]] == served.answered
+
+
+def test_drift_checks_the_services_own_prediction_log(prepared, served):
     project = prepared.project
+    assert served.logged
     result_file = project_path(project, "drift_result")
     result_file.unlink(missing_ok=True)
     result = run_make(project, "drift", f"BATCH={PREDICTION_LOG}")
@@ -306,6 +335,8 @@ def test_bad_data_is_refused_at_validation_naming_the_column(prepared, descripti
             assert (project / "dvc.lock").read_bytes() == lock
     finally:
         raw_data.write_bytes(original)
+    # The good data again: validate reruns on it, and nothing after it has anything to do.
+    assert stages_run(make(project, "repro")) == ["validate"]
 
 
 @pytest.fixture(scope="module")

@@ -173,7 +173,8 @@ def test_services_autoscaler_and_ingresses_point_at_what_exists(overlay):
     budgets = of_kind(documents, "PodDisruptionBudget")
     ingresses = of_kind(documents, "Ingress")
     # Every overlay has each of these: a check over none of them would pass on nothing.
-    assert services and autoscalers and budgets and ingresses
+    for found in (services, autoscalers, budgets, ingresses):
+        assert found
     # Each Service selects the pods of exactly one Deployment: one track each.
     for name, service in services.items():
         chosen = [d for d in deployments.values() if selects(service["spec"]["selector"], d)]
@@ -294,7 +295,8 @@ def test_the_namespace_denies_by_default_and_serving_takes_only_what_it_needs(ov
     # No rule: nothing allowed either way.
     assert {"ingress", "egress"}.isdisjoint(default_deny["spec"])
     deployments = of_kind(documents, "Deployment")
-    assert deployments and policies
+    assert deployments
+    assert policies
     # Every serving pod is covered by a policy of its own track, with the same allowances.
     for name, deployment in deployments.items():
         assert selects(policies[name]["spec"]["podSelector"]["matchLabels"], deployment), name
