@@ -20,15 +20,20 @@ PAYLOAD_FILE = "model.pkl"
 
 
 def save_model(
-    model, features: pd.DataFrame, directory: Path, trusted_types: list[str] = TRUSTED_TYPES
+    model,
+    features: pd.DataFrame,
+    directory: Path,
+    trusted_types: list[str] = TRUSTED_TYPES,
+    example: bool = True,
 ) -> Path:
     """Save a fitted model as the train stage logs it: with skops and the project's types,
-    or the types given, which the MLmodel then lists as its own."""
+    or the types given, which the MLmodel then lists as its own. Without an example, the
+    signature names the inputs only, and nothing scores the model before a request does."""
     mlflow.sklearn.save_model(
         model,
         str(directory),
-        signature=infer_signature(features, model.predict(features)),
-        input_example=features.head(2),
+        signature=infer_signature(features, model.predict(features) if example else None),
+        input_example=features.head(2) if example else None,
         # Listing requirements skips MLflow's slow inference of them.
         pip_requirements=mlflow.sklearn.get_default_pip_requirements(),
         serialization_format="skops",

@@ -52,7 +52,9 @@ def _dvc_markdown(*args: str) -> str:
     )
     if result.returncode != 0:
         raise ProjectError(f"`dvc {' '.join(args)}` failed: {result.stderr.strip()}")
-    return result.stdout.strip() or "No changes."
+    table = result.stdout.strip()
+    # A Markdown table of no changes is still printed: its header and separator lines.
+    return table if len(table.splitlines()) > 2 else "No changes."
 
 
 def build_report(base_branch: str, summaries: list[Path]) -> str:

@@ -130,12 +130,16 @@ def rollback(client: MlflowClient, name: str) -> tuple[ModelVersion, ModelVersio
     """Move `champion` back to the champion it replaced; return (demoted, restored)."""
     current = version_by_alias(client, name, CHAMPION)
     if current is None:
-        raise ProjectError(f"model {name!r} has no champion, so there is nothing to roll back")
+        raise ProjectError(
+            f"model {name!r} has no champion, so there is nothing to roll back; make one with "
+            "`make promote` (or by hand: `make promote VERSION=<n>`)"
+        )
     previous_version = current.tags.get(PREVIOUS_CHAMPION_TAG)
     if not previous_version:
         raise ProjectError(
-            f"champion {name!r} version {current.version} replaced no earlier champion; "
-            "promote a version by hand instead"
+            f"champion {name!r} version {current.version} replaced no earlier champion, so "
+            "there is none to roll back to; promote the version to serve by hand: "
+            "`make promote VERSION=<n>`"
         )
     client.set_registered_model_alias(name, CHAMPION, previous_version)
     client.set_model_version_tag(

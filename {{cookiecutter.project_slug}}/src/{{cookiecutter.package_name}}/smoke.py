@@ -24,7 +24,9 @@ SERVICE_SCHEMES = ("http", "https")
 API_KEY_VARIABLE = "SERVING_API_KEY"
 
 
-def _call(url: str, body: dict | None = None) -> tuple[int, dict]:
+def _call(
+    url: str, body: dict | None = None, timeout_seconds: float = REQUEST_TIMEOUT_SECONDS
+) -> tuple[int, dict]:
     data = None if body is None else json.dumps(body).encode()
     headers = {"Content-Type": "application/json"}
     if api_key := os.environ.get(API_KEY_VARIABLE):
@@ -33,26 +35,37 @@ def _call(url: str, body: dict | None = None) -> tuple[int, dict]:
     try:
         # B310 (file: and custom schemes): smoke_test admits only SERVICE_SCHEMES.
         with urllib.request.urlopen(  # nosec B310
-            request, timeout=REQUEST_TIMEOUT_SECONDS
+            request, timeout=timeout_seconds
         ) as answer:
-            return answer.status, json.loads(answer.read())
+            return answer.status, _json(answer.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        return error.code, _json(error.read())
+
+
+def _json(body: bytes) -> dict:
+    """An answer's JSON body; a page that is not JSON (a proxy's error page) as its text."""
+    try:
+        return json.loads(body or b"{}")
+    except ValueError:
+        return {"detail": body.decode(errors="replace").strip()}
 
 
 def wait_until_ready(base_url: str, timeout_seconds: float) -> None:
     deadline = time.monotonic() + timeout_seconds
     last_problem = "no answer yet"
-    while time.monotonic() < deadline:
+    while (left := deadline - time.monotonic()) > 0:
         try:
-            status, _ = _call(f"{base_url}/ready")
+            # Never past the deadline, even against a server that accepts and never answers.
+            status, _ = _call(
+                f"{base_url}/ready", timeout_seconds=min(REQUEST_TIMEOUT_SECONDS, left)
+            )
         except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
             last_problem = str(getattr(error, "reason", error))
         else:
             if status == 200:
                 return
             last_problem = f"/ready answered {status}"
-        time.sleep(READY_POLL_SECONDS)
+        time.sleep(max(0, min(READY_POLL_SECONDS, deadline - time.monotonic())))
     raise ProjectError(f"{base_url} is not ready after {timeout_seconds:.0f} s ({last_problem})")
 
 

@@ -1,14 +1,28 @@
-"""Posting the report to each provider's API, against a real HTTP server on loopback."""
+"""The report's content, from a real git repository with DVC; posting it to each provider's
+API, against a real HTTP server on loopback."""
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
+import yaml
 
-from {{ cookiecutter.package_name }}.ci_report import not_posted_reason, post_report
+from {{ cookiecutter.package_name }}.adopt.project import PIPELINE_FILE
+from {{ cookiecutter.package_name }}.ci_report import build_report, not_posted_reason, post_report
+from {{ cookiecutter.package_name }}.config import PARAMS_FILE, load_params
 from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.tasks import project_task
+
+PARAMS = load_params()
+PRIMARY = PARAMS.gate.primary_metric
+METRICS = {name: 0.5 for name in project_task(PARAMS.task.kind).metrics}
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -129,3 +143,82 @@ def test_an_unreachable_api_is_a_clear_error():
     }
     with pytest.raises(ProjectError, match="could not post the report"):
         post_report("report", env)
+
+
+def git(*args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=Tests", "-c", "user.email=tests@example.com", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def repository(tmp_path, monkeypatch) -> Path:
+    """A git repository with DVC, the project's params.yaml and dvc.yaml, and metrics of the
+    task, committed on main; then, on a branch, one metric and one param changed, as a pull
+    request changes them. The report is built in it."""
+    shutil.copy(PARAMS_FILE, tmp_path / PARAMS_FILE.name)
+    shutil.copy(PIPELINE_FILE, tmp_path / PIPELINE_FILE.name)
+    monkeypatch.chdir(tmp_path)
+    # git and dvc from PATH, as CI runs them; this interpreter's dvc comes first.
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    git("init", "--quiet", "--initial-branch", "main")
+    subprocess.run(["dvc", "init", "--quiet"], check=True)
+    PARAMS.paths.metrics.parent.mkdir(parents=True)
+    PARAMS.paths.metrics.write_text(json.dumps(METRICS))
+    git("add", "--all")
+    git("commit", "--quiet", "--message", "Base")
+    git("switch", "--quiet", "--create", "change")
+    PARAMS.paths.metrics.write_text(json.dumps({**METRICS, PRIMARY: 0.75}))
+    params = yaml.safe_load(PARAMS_FILE.read_text())
+    params["split"]["seed"] = PARAMS.split.seed + 1
+    PARAMS_FILE.write_text(yaml.safe_dump(params, sort_keys=False))
+    git("commit", "--quiet", "--all", "--message", "Change")
+    return tmp_path
+
+
+def table_row(markdown: str, name: str) -> list[str]:
+    """The cells of the one row of a Markdown table that names `name`."""
+    (row,) = [line for line in markdown.splitlines() if f"| {name} " in line]
+    return [cell.strip() for cell in row.strip("|").split("|")]
+
+
+def test_the_report_shows_what_changed_against_the_base_then_each_summary(repository):
+    gate = PARAMS.paths.gate_summary
+    gate.write_text("### Quality gate: challenger v2 passes\n\n- better\n")
+    # Listed in an order that sorting the paths would not give.
+    other = gate.with_name("z-another-step.md")
+    other.write_text("### Another step\n")
+    report = build_report("main", [other, gate.with_name("absent.md"), gate])
+    metrics, params = report.split("### Params against `main`")
+    assert metrics.startswith("## Model report\n\n### Metrics against `main`\n\n")
+    assert table_row(metrics, PRIMARY) == [
+        str(PARAMS.paths.metrics),
+        PRIMARY,
+        "0.5",
+        "0.75",
+        "0.25",
+    ]
+    # Only what changed.
+    assert all(f"| {name} " not in metrics for name in METRICS if name != PRIMARY)
+    seed = [str(PARAMS_FILE), "split.seed", str(PARAMS.split.seed), str(PARAMS.split.seed + 1)]
+    assert table_row(params, "split.seed") == seed
+    assert params.endswith(
+        "\n\n### Another step\n\n### Quality gate: challenger v2 passes\n\n- better\n"
+    )
+
+
+def test_against_itself_the_report_says_nothing_changed(repository):
+    report = build_report("change", [])
+    assert report == (
+        "## Model report\n\n### Metrics against `change`\n\nNo changes.\n\n"
+        "### Params against `change`\n\nNo changes.\n"
+    )
+
+
+def test_a_missing_base_branch_is_named(repository):
+    with pytest.raises(ProjectError) as missing:
+        build_report("release", [PARAMS.paths.gate_summary])
+    assert str(missing.value) == "no git branch 'release' (or origin/release) to compare with"

@@ -1,12 +1,17 @@
 import json
+import math
+from dataclasses import replace
 
 import pytest
 import yaml
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.config import PARAMS_FILE, load_params
+from {{ cookiecutter.package_name }}.data import write_table
 from {{ cookiecutter.package_name }}.drift.profile import build_profile, save_profile
+from {{ cookiecutter.package_name }}.registry import CHALLENGER, CHAMPION
 from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.tasks import project_task
 
 from tests.synthetic import synthetic_frame
 
@@ -113,3 +118,87 @@ def test_bad_serving_settings_are_one_clear_line(monkeypatch, capsys):
         "error: serving settings: SERVING_ROLLOUT=shadow needs SERVING_CHALLENGER "
         "(for example models:/<name>@challenger)\n"
     )
+
+
+@pytest.fixture
+def gate_store(registry_store):
+    """The registry store, with held-out rows to judge on and a gate whose only bar is the
+    champion: every value of the primary metric is acceptable, and any improvement will do."""
+    params = registry_store.params
+    write_table(synthetic_frame(200, seed=2), params.paths.test_data)
+    primary = project_task(params.task.kind).metrics[params.gate.primary_metric]
+    rules = yaml.safe_load(PARAMS_FILE.read_text())
+    rules["gate"].update(
+        worst_acceptable=-math.inf if primary.greater_is_better else math.inf,
+        min_improvement=0.0,
+    )
+    PARAMS_FILE.write_text(yaml.safe_dump(rules))
+    return replace(registry_store, params=load_params())
+
+
+def gate_files(params) -> tuple[dict, str]:
+    """The decision and summary the gate wrote, which are then removed."""
+    decision = json.loads(params.paths.gate_decision.read_text())
+    summary = params.paths.gate_summary.read_text()
+    params.paths.gate_decision.unlink()
+    params.paths.gate_summary.unlink()
+    return decision, summary
+
+
+@pytest.mark.parametrize("flags", [[], ["--fail-on-reject"]], ids=["plain", "fail-on-reject"])
+def test_a_gate_that_passes_exits_0_and_promotes_nothing(gate_store, capsys, flags):
+    store = gate_store
+    store.set_aliases(champion=store.worse, challenger=store.better)
+    assert cli.main(["gate", *flags]) == 0
+    decision, summary = gate_files(store.params)
+    assert (decision["passed"], decision["challenger_version"], decision["champion_version"]) == (
+        True,
+        store.better,
+        store.worse,
+    )
+    assert summary.startswith(f"### Quality gate: challenger v{store.better} passes\n")
+    assert capsys.readouterr().out == summary + "\n"
+    assert store.aliases() == {CHAMPION: store.worse, CHALLENGER: store.better}
+
+
+def test_a_rejection_fails_the_command_only_with_fail_on_reject(gate_store, capsys):
+    store = gate_store
+    store.set_aliases(champion=store.better, challenger=store.worse)
+    for flags, status in [([], 0), (["--fail-on-reject"], 1)]:
+        assert cli.main(["gate", *flags]) == status
+        decision, summary = gate_files(store.params)
+        assert (decision["passed"], decision["challenger_version"]) == (False, store.worse)
+        assert summary.startswith(f"### Quality gate: challenger v{store.worse} does not pass\n")
+    assert capsys.readouterr().err == ""
+    assert store.aliases() == {CHAMPION: store.better, CHALLENGER: store.worse}
+
+
+def test_the_gate_judges_the_version_named(gate_store):
+    store = gate_store
+    # Just promoted: the challenger is the champion, so it improves on nothing.
+    store.set_aliases(champion=store.worse, challenger=store.worse)
+    assert cli.main(["gate", "--fail-on-reject"]) == 1
+    assert gate_files(store.params)[0]["challenger_version"] == store.worse
+    assert cli.main(["gate", "--version", store.better, "--fail-on-reject"]) == 0
+    decision, _ = gate_files(store.params)
+    assert (decision["passed"], decision["challenger_version"], decision["champion_version"]) == (
+        True,
+        store.better,
+        store.worse,
+    )
+
+
+@pytest.mark.parametrize(
+    ("flags", "missing"),
+    [(["--version", "9"], "9"), ([], CHALLENGER)],
+    ids=["unknown-version", "no-challenger"],
+)
+def test_a_gate_with_nothing_to_judge_is_one_clear_line(gate_store, capsys, flags, missing):
+    store = gate_store
+    store.set_aliases(champion=store.worse)
+    assert cli.main(["gate", *flags]) == 1
+    assert capsys.readouterr().err == (
+        f"error: model {store.name!r} has no version or alias {missing!r}\n"
+    )
+    assert not store.params.paths.gate_decision.exists()
+    assert not store.params.paths.gate_summary.exists()

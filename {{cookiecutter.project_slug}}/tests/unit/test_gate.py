@@ -1,9 +1,12 @@
-"""The gate's rules, each metric judged in its own direction, on metrics made for each case."""
+"""The gate's rules, each metric judged in its own direction, on metrics made for each case;
+promotion with nothing to judge."""
 
 import pytest
 
+from {{ cookiecutter.package_name }} import registry
 from {{ cookiecutter.package_name }}.config import GateParams
-from {{ cookiecutter.package_name }}.gate import GateDecision, judge
+from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.gate import GateDecision, judge, promote_if_better
 from {{ cookiecutter.package_name }}.tasks import TASKS
 
 # Lower is better for the primary metric, greater for the secondary one.
@@ -122,3 +125,17 @@ def test_the_first_summary_has_no_champion_column_values():
     decision = GateDecision(True, "1", None, binary(0.9), None, ["no champion yet"])
     assert "Compared with no champion" in decision.to_markdown()
     assert "| roc_auc | 0.9000 | n/a |" in decision.to_markdown()
+
+
+def test_promotion_without_a_challenger_says_to_register_and_keeps_the_champion(registry_store):
+    store = registry_store
+    store.set_aliases(champion=store.worse)
+    with pytest.raises(ProjectError) as refused:
+        promote_if_better(store.client, store.params)
+    assert str(refused.value) == (
+        f"model {store.name!r} has no challenger; run `make register` first"
+    )
+    assert store.aliases() == {registry.CHAMPION: store.worse}
+    # Nothing was judged.
+    assert not store.params.paths.gate_decision.exists()
+    assert not store.params.paths.gate_summary.exists()

@@ -1,0 +1,86 @@
+"""A registry in the test's own directory: an MLflow sqlite store holding two versions of a model
+of the project's description, one worse than the other by construction."""
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from mlflow import MlflowClient
+
+from {{ cookiecutter.package_name }}.config import PARAMS_FILE, Params, load_params
+from {{ cookiecutter.package_name }}.data import features_and_target
+from {{ cookiecutter.package_name }}.model import build_model
+from {{ cookiecutter.package_name }}.tasks import project_task
+
+from tests.saved_models import save_model
+from tests.synthetic import synthetic_frame
+from tests.unit.descriptions import constant_model
+
+PARAMS = load_params()
+TRAINING_ROWS = max(300, PARAMS.data.min_rows)
+
+
+@dataclass(frozen=True)
+class RegistryStore:
+    params: Params
+    client: MlflowClient
+    name: str
+    # Predicts the same for every row.
+    worse: str
+    # The project's model, fitted on a target that the features decide.
+    better: str
+
+    def aliases(self) -> dict[str, str]:
+        found = self.client.get_registered_model(self.name).aliases
+        return {alias: str(version) for alias, version in found.items()}
+
+    def set_aliases(self, **versions: str) -> None:
+        """Point each alias named (champion=..., challenger=...) at its version."""
+        for alias, version in versions.items():
+            self.client.set_registered_model_alias(self.name, alias, version)
+
+    def versions(self) -> list[str]:
+        found = self.client.search_model_versions(f"name = '{self.name}'")
+        return sorted((str(version.version) for version in found), key=int)
+
+
+@pytest.fixture(scope="session")
+def registered_database(tmp_path_factory) -> Path:
+    """Built once per session (creating the store's schema takes seconds): a store with the
+    registered model's two versions, the worse as version 1, and no alias. Their files stay in
+    this directory, which every copy of the database refers to."""
+    directory = tmp_path_factory.mktemp("registry")
+    database = directory / "mlflow.db"
+    client = MlflowClient(f"sqlite:///{database}")
+    experiment = client.create_experiment(PARAMS.mlflow.experiment, str(directory / "artifacts"))
+    frame = synthetic_frame(TRAINING_ROWS, seed=1)
+    features, target = features_and_target(frame)
+    models = [
+        constant_model(project_task(PARAMS.task.kind), frame),
+        build_model(PARAMS.train, PARAMS.task.kind, seed=0).fit(features, target),
+    ]
+    name = PARAMS.mlflow.model_name
+    client.create_registered_model(name)
+    for number, model in enumerate(models, start=1):
+        saved = save_model(model, features, directory / f"model-{number}")
+        run_id = client.create_run(experiment).info.run_id
+        client.log_artifacts(run_id, str(saved), "model")
+        client.set_terminated(run_id)
+        source = f"{client.get_run(run_id).info.artifact_uri}/model"
+        client.create_model_version(name, source, run_id=run_id)
+    return database
+
+
+@pytest.fixture
+def registry_store(registered_database, tmp_path, monkeypatch) -> RegistryStore:
+    """A directory with the project's params and a copy of the registered store, which the
+    project's commands use from there."""
+    database = Path(shutil.copy(registered_database, tmp_path / registered_database.name))
+    shutil.copy(PARAMS_FILE, tmp_path / PARAMS_FILE.name)
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{database}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return RegistryStore(
+        load_params(), MlflowClient(uri), PARAMS.mlflow.model_name, worse="1", better="2"
+    )
