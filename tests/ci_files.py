@@ -12,6 +12,9 @@ import yaml
 # Azure's step template that runs one make target; other templates and tasks are the
 # provider's own plumbing (checkout, caches, registry login).
 AZURE_MAKE_TEMPLATE = "steps/make.yml"
+# A GitHub step that only sets variables for the job's later steps (what GitLab and Azure provide
+# by themselves, such as when the job started) is plumbing too.
+GITHUB_JOB_ENVIRONMENT = '"$GITHUB_ENV"'
 GITLAB_RESERVED = {"workflow", "stages", "variables", "default", "include", "image", "services"}
 # An argument whose value comes from the provider (`$VAR`, `${{ }}`, `$(...)`) is not compared.
 PROVIDER_VALUE = re.compile(r"^[A-Z_]+=.*\$")
@@ -33,7 +36,11 @@ def github_jobs(project: Path) -> Jobs:
     for workflow in sorted((project / ".github/workflows").glob("*.yml")):
         for name, job in yaml.safe_load(workflow.read_text())["jobs"].items():
             if "steps" in job:
-                commands = [step["run"] for step in job["steps"] if "run" in step]
+                commands = [
+                    step["run"]
+                    for step in job["steps"]
+                    if "run" in step and GITHUB_JOB_ENVIRONMENT not in step["run"]
+                ]
                 jobs[f"{workflow.stem}/{canonical_job(name)}"] = commands
     return jobs
 

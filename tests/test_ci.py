@@ -10,7 +10,7 @@ import yaml
 from wcmatch.glob import GLOBSTAR, globmatch
 
 from tests import ci_files
-from tests.baking import bake_into
+from tests.baking import bake_into, package_of
 from tests.commands import git, project_environment, require_tool
 
 SCHEMAS = {
@@ -154,6 +154,23 @@ def test_every_provider_runs_the_same_jobs(tmp_path):
     assert all(jobs.values())
     assert all(commands for _, commands in jobs["github"])
     assert jobs["github"] == jobs["gitlab"] == jobs["azure"]
+
+
+def test_each_github_job_that_reports_notes_when_it_started(tmp_path):
+    """The report states the CI job's wall time from when the job started (cost.py): GitLab and
+    Azure say so by themselves, a GitHub job notes it in its first step."""
+    project = bake_into(tmp_path, ci_provider="github")
+    cost = (project / "src" / package_of(project) / "cost.py").read_text()
+    assert '"JOB_STARTED_AT"' in cost
+    reporting = 0
+    for workflow in sorted((project / ".github/workflows").glob("*.yml")):
+        for name, job in yaml.safe_load(workflow.read_text())["jobs"].items():
+            runs = [step.get("run", "") for step in job.get("steps", [])]
+            if "make report" in runs:
+                reporting += 1
+                assert runs[0].startswith('echo "JOB_STARTED_AT=$(date -u'), (workflow.name, name)
+                assert runs[0].endswith(ci_files.GITHUB_JOB_ENVIRONMENT), (workflow.name, name)
+    assert reporting, "no GitHub job runs `make report`"
 
 
 def selected(filters: dict[str, list[str]], path: str) -> set[str]:

@@ -2,6 +2,7 @@
 
 import json
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def project(tmp_path_factory) -> Path:
     require_engine()
     project = bake_into(tmp_path_factory.mktemp("image"))
     make(project, "setup")
-    make(project, "repro", "register", "promote")
+    make(project, "repro", "register", "promote", "card")
     return project
 
 
@@ -103,6 +104,18 @@ def test_the_container_describes_its_model_with_no_tracking_server(project, cont
     status, described = call(f"{url}/model", api_key=API_KEY)
     assert status == 200
     assert described["champion"]["lineage"] == registry_lineage(project)
+
+
+def test_the_container_serves_the_card_of_its_version(container):
+    _, url = container
+    request = urllib.request.Request(
+        f"{url}/model/card.md", headers={"Authorization": f"Bearer {API_KEY}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.headers["X-Model-Version"] == "1"
+        card = answer.read().decode()
+    assert card.startswith("### Model card: ")
+    assert " version 1\n" in card.splitlines(keepends=True)[0]
 
 
 def test_the_image_is_labelled_with_the_model_and_its_commit(project, image):

@@ -53,6 +53,7 @@ def arguments_of(project: Path, *make_arguments: str) -> list[str]:
         (("score", f"INPUT={SPACED}", f"OUTPUT={HOSTILE}", f"MODEL={HOSTILE}"),
          ["score", "--input", SPACED, "--output", HOSTILE, "--model", HOSTILE]),
         (("lineage", f"MODEL={HOSTILE}"), ["lineage", HOSTILE]),
+        (("card", f"MODEL={HOSTILE}"), ["card", HOSTILE]),
         (("drift", f"BATCH={HOSTILE}"), ["drift", HOSTILE]),
         (("report", f"BASE={HOSTILE}"), ["report", "--base", HOSTILE]),
         (("adopt", f"DATA={SPACED}", f"TARGET={HOSTILE}", "TASK=regression"),

@@ -43,8 +43,14 @@ def run_stage(name: str) -> Callable[[argparse.Namespace], None]:
     def run(args: argparse.Namespace) -> None:
         from importlib import import_module
 
-        stage = import_module(f"{{ cookiecutter.package_name }}.pipeline.{name}")
-        print(json.dumps(stage.run(load_params()), indent=2))
+        from {{ cookiecutter.package_name }} import cost
+
+        params = load_params()
+        # Measured here, around the stage and its imports, so that no stage imports the meter.
+        with cost.Meter() as meter:
+            result = import_module(f"{{ cookiecutter.package_name }}.pipeline.{name}").run(params)
+        cost.record_stage(name, meter, params)
+        print(json.dumps(result, indent=2))
 
     return run
 
@@ -126,6 +132,24 @@ def lineage(args: argparse.Namespace) -> None:
         print(f"    {key} = {value:.4f}")
 
 
+def card(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }} import registry
+    from {{ cookiecutter.package_name }}.card.build import publish_card
+    from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR
+
+    params, client, name = registry_session()
+    version = registry.resolve(client, name, args.reference)
+    written = publish_card(client, params, version)
+    for warning in written.warnings:
+        print(f"warning: {warning}")
+    run = written.lineage["run_id"]
+    attached = f"run {run} ({ARTIFACT_DIR}/) and " if run else ""
+    print(
+        f"model card of {name} version {version.version}: {params.paths.model_card} and "
+        f"{params.paths.model_card_html}; attached to {attached}the version's description"
+    )
+
+
 def predict(args: argparse.Namespace) -> None:
     import pandas as pd
 
@@ -177,7 +201,8 @@ def report(args: argparse.Namespace) -> None:
     )
 
     params = load_params()
-    markdown = build_report(args.base, [params.paths.gate_summary])
+    summaries = [params.paths.gate_summary, params.paths.model_card, params.paths.cost_summary]
+    markdown = build_report(args.base, summaries)
     params.paths.ci_report.parent.mkdir(parents=True, exist_ok=True)
     params.paths.ci_report.write_text(markdown)
     print(markdown)
@@ -247,10 +272,16 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def export(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR
     from {{ cookiecutter.package_name }}.serving.export import export_reference
 
     version = export_reference(args.model, args.output)
-    print(f"exported {version.name} version {version.version} to {args.output}")
+    card = (
+        "with its model card"
+        if (args.output / ARTIFACT_DIR).is_dir()
+        else f"without a model card (`make card MODEL={version.version}` attaches one)"
+    )
+    print(f"exported {version.name} version {version.version} to {args.output}, {card}")
 
 
 def build_args(args: argparse.Namespace) -> None:
@@ -337,6 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     command = add("lineage", lineage, "trace a model version back to its run, commit and data")
     command.add_argument("reference", nargs="?", default="champion", help="alias, version or URI")
     command.add_argument("--json", action="store_true", help="print the record as JSON")
+
+    command = add("card", card, "write a version's model card; attach it to its run and version")
+    command.add_argument("reference", nargs="?", default="champion", help="alias, version or URI")
 
     command = add("predict", predict, "score a CSV file with a registered model")
     command.add_argument(

@@ -5,7 +5,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from {{ cookiecutter.package_name }}.errors import ConfigError
 from {{ cookiecutter.package_name }}.model import TrainParams
@@ -31,10 +39,15 @@ class Paths(FrozenModel):
     plots: Path
     gate_decision: Path
     gate_summary: Path
+    model_card: Path
+    model_card_html: Path
     ci_report: Path
     reference_profile: Path
     drift_result: Path
     drift_report: Path
+    cost_records: Path
+    cost_result: Path
+    cost_summary: Path
 
 
 class DataParams(FrozenModel):
@@ -119,6 +132,25 @@ class GateParams(FrozenModel):
     max_secondary_drop: dict[str, float] = Field(default_factory=dict)
 
 
+class CardParams(FrozenModel):
+    """The model card: what people must say about the model, and how it is measured."""
+
+    owner: str = Field(min_length=1)
+    intended_use: str = Field(min_length=1)
+    # Columns of schema.py the metrics are measured on each group of; schema.py declares them,
+    # which only the card checks, so that reading params.yaml needs no data description.
+    slices: tuple[str, ...] = ()
+    # A numeric column with more distinct values than this is cut into this many quantile bins.
+    slice_bins: int = Field(default=4, ge=2)
+    # A group with fewer test rows is flagged: its metrics are too noisy to read much into.
+    min_slice_rows: int = Field(default=30, ge=1)
+    # The column whose groups the model should treat alike; None measures no fairness.
+    sensitive_column: str | None = None
+    bootstrap_samples: int = Field(default=1000, ge=1)
+    confidence_level: float = Field(default=0.95, gt=0, lt=1)
+    importance_repeats: int = Field(default=5, ge=1)
+
+
 class DriftParams(FrozenModel):
     reference_sample_size: int = Field(ge=1)
     p_value: float = Field(gt=0, lt=1)
@@ -128,6 +160,42 @@ class DriftParams(FrozenModel):
     min_missing_change: float = Field(default=0.05, ge=0, le=1)
     max_drifted_features: int = Field(ge=0)
     min_batch_rows: int = Field(ge=2)
+
+
+class MachineClass(FrozenModel):
+    """What a class of machine charges: per core-hour of CPU, and per GB-hour of memory."""
+
+    core_hour: float = Field(ge=0)
+    gb_hour: float = Field(ge=0)
+
+
+class CostParams(FrozenModel):
+    # Declared before the keys that name one of them, so their check can see them.
+    machines: dict[str, MachineClass] = Field(min_length=1)
+    machine: str
+    # The class of the Dask cluster's workers; None: the same as `machine`.
+    cluster_machine: str | None = None
+    # An ISO 4217 code: it names the cost metrics logged to MLflow (amount_usd).
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    @field_validator("machine", "cluster_machine")
+    @classmethod
+    def _check_declared(cls, name: str | None, info: ValidationInfo) -> str | None:
+        machines = info.data.get("machines")
+        if name is None or machines is None or name in machines:
+            return name
+        raise ValueError(
+            f"{name!r} is not a class in cost.machines; declare it there or name one of "
+            f"{', '.join(machines)}"
+        )
+
+    @property
+    def prices(self) -> MachineClass:
+        return self.machines[self.machine]
+
+    @property
+    def cluster_prices(self) -> MachineClass:
+        return self.machines[self.cluster_machine or self.machine]
 
 
 class MlflowParams(FrozenModel):
@@ -146,8 +214,10 @@ class Params(FrozenModel):
     tune: TuneParams
     evaluate: EvaluateParams
     gate: GateParams
+    card: CardParams
     drift: DriftParams
     mlflow: MlflowParams
+    cost: CostParams
 
     @model_validator(mode="after")
     def _check_metrics_belong_to_the_task(self) -> "Params":

@@ -13,6 +13,10 @@ from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.tasks import Metric, Task, project_task
 
+# The judged version keeps its latest decision, as the JSON of reports/gate.json: the model card
+# shows it.
+DECISION_TAG = "gate_decision"
+
 
 @dataclass(frozen=True)
 class GateDecision:
@@ -152,6 +156,9 @@ def run_gate(
     params.paths.gate_decision.parent.mkdir(parents=True, exist_ok=True)
     params.paths.gate_decision.write_text(decision.to_json())
     params.paths.gate_summary.write_text(decision.to_markdown())
+    client.set_model_version_tag(
+        challenger.name, str(challenger.version), DECISION_TAG, decision.to_json()
+    )
     return decision
 
 

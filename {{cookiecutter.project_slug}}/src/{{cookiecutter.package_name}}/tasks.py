@@ -30,6 +30,8 @@ PROBABILITY = "probability"
 # classification, the predicted values for regression.
 Scores = np.ndarray
 MetricFunction = Callable[[np.ndarray, Scores, np.ndarray], float]
+# (actual classes or values, predicted classes or values) of one group of rows -> value
+GroupRate = Callable[[np.ndarray, np.ndarray], float]
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,22 @@ _mae, _rmse, _r2 = (
 )
 
 
+def _share(hits: np.ndarray, among: np.ndarray) -> float:
+    """The share of the `among` rows that are hits; NaN when there are no such rows."""
+    return float(hits[among].mean()) if among.any() else float("nan")
+
+
+def _class_average(rate: Callable[[np.ndarray, np.ndarray, int], float]) -> GroupRate:
+    # Averaged over the classes a group's rows hold or are predicted as, skipping a class the
+    # rate is undefined for (no row of it, or no row of another).
+    def average(actual: np.ndarray, predicted: np.ndarray) -> float:
+        rates = [rate(actual, predicted, label) for label in np.union1d(actual, predicted)]
+        defined = [value for value in rates if not np.isnan(value)]
+        return float(np.mean(defined)) if defined else float("nan")
+
+    return average
+
+
 def _one_class_safe(compute: MetricFunction) -> MetricFunction:
     # roc_auc is undefined when the actual values hold one class only (a tiny test split).
     def guarded(actual, scores, predicted) -> float:
@@ -99,6 +117,9 @@ class Task:
     default_primary: ClassVar[str]
     default_worst_acceptable: ClassVar[float]
     default_secondary_drop: ClassVar[dict[str, float]]
+    # What the model card compares across the groups of a sensitive column (params.yaml
+    # card.sensitive_column): how often each group is predicted what, and how often rightly.
+    group_rates: ClassVar[dict[str, GroupRate]]
     # The plots `evaluate` writes, as dvc.yaml's top-level `plots` declares them.
     plots: ClassVar[dict[str, dict]]
 
@@ -175,6 +196,13 @@ class BinaryTask(Task):
     default_primary = "roc_auc"
     default_worst_acceptable = 0.6
     default_secondary_drop: ClassVar[dict[str, float]] = {"accuracy": 0.02}
+    # The share of rows predicted positive: of all rows, of the positive ones (true positive
+    # rate) and of the negative ones (false positive rate).
+    group_rates: ClassVar[dict[str, GroupRate]] = {
+        "selection_rate": lambda a, p: _share(p == 1, np.ones(len(a), dtype=bool)),
+        "tpr": lambda a, p: _share(p == 1, a == 1),
+        "fpr": lambda a, p: _share(p == 1, a == 0),
+    }
     plots: ClassVar[dict[str, dict]] = {
         **_CONFUSION_PLOT,
         "roc.csv": {"template": "simple", "x": "fpr", "y": "tpr", "title": "ROC curve"},
@@ -237,6 +265,12 @@ class MulticlassTask(Task):
     default_primary = "f1_macro"
     default_worst_acceptable = 0.5
     default_secondary_drop: ClassVar[dict[str, float]] = {"accuracy": 0.02}
+    # Per class, as for a binary task with that class positive, then averaged over the classes.
+    group_rates: ClassVar[dict[str, GroupRate]] = {
+        "accuracy": lambda a, p: _share(p == a, np.ones(len(a), dtype=bool)),
+        "tpr_macro": _class_average(lambda a, p, label: _share(p == label, a == label)),
+        "fpr_macro": _class_average(lambda a, p, label: _share(p == label, a != label)),
+    }
     plots: ClassVar[dict[str, dict]] = _CONFUSION_PLOT
 
     def output_columns(self) -> dict[str, str]:
@@ -269,6 +303,11 @@ class RegressionTask(Task):
     default_primary = "r2"
     default_worst_acceptable = 0.1
     default_secondary_drop: ClassVar[dict[str, float]] = {}
+    # What the model predicts for a group on average, and how far off it is.
+    group_rates: ClassVar[dict[str, GroupRate]] = {
+        "mean_prediction": lambda a, p: float(np.mean(p)),
+        "mae": lambda a, p: _mae(a, p),
+    }
     plots: ClassVar[dict[str, dict]] = {
         "predicted_vs_actual.csv": {
             "template": "scatter",

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from {{ cookiecutter.package_name }} import cost
 from {{ cookiecutter.package_name }}.compute import SCHEDULER_VARIABLE
 from {{ cookiecutter.package_name }}.config import load_params
 
@@ -68,6 +69,19 @@ def test_the_search_finds_the_same_best_settings_on_the_cluster(project, cluster
     assert {frozenset(trial.data.params) for trial in trials} == {
         frozenset(on_cluster["best_params"])
     }
+
+
+def test_the_search_on_the_cluster_counts_what_the_workers_spent(project, cluster):
+    cli(runner(project, {SCHEDULER_VARIABLE: cluster}), "tune")
+    record = cost.read_records(project / PATHS.cost_records)["tune"]
+
+    assert record.cluster_workers == 2
+    assert record.cluster.cpu_seconds > 0
+    assert record.cluster.peak_memory_bytes > 0
+    prices = load_params(project / "params.yaml").cost
+    assert record.amount == pytest.approx(
+        cost.price(record.usage, prices.prices) + cost.price(record.cluster, prices.cluster_prices)
+    )
 
 
 def test_batch_scores_are_the_same_on_the_cluster(project, cluster):

@@ -169,3 +169,29 @@ def test_the_project_task_is_params_yamls_for_the_project_description():
     kind = load_params().task.kind
     task = project_task(kind)
     assert (task.kind, task.data) == (kind, DATA)
+
+
+def test_binary_group_rates_count_predicted_positives():
+    rates = TASKS["binary"].group_rates
+    actual, predicted = np.array([1, 1, 0, 0, 0]), np.array([1, 0, 1, 0, 0])
+    assert rates["selection_rate"](actual, predicted) == pytest.approx(2 / 5)
+    assert rates["tpr"](actual, predicted) == pytest.approx(1 / 2)
+    assert rates["fpr"](actual, predicted) == pytest.approx(1 / 3)
+    # No positive row: no true positive rate.
+    assert np.isnan(rates["tpr"](np.array([0, 0]), np.array([1, 0])))
+
+
+def test_multiclass_group_rates_average_over_the_classes():
+    rates = TASKS["multiclass"].group_rates
+    actual, predicted = np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0])
+    assert rates["accuracy"](actual, predicted) == pytest.approx(3 / 5)
+    # Recall per class: 1/2, 2/2, 0/1; false positives among the other rows: 1/3, 1/3, 0/4.
+    assert rates["tpr_macro"](actual, predicted) == pytest.approx((1 / 2 + 1 + 0) / 3)
+    assert rates["fpr_macro"](actual, predicted) == pytest.approx((1 / 3 + 1 / 3 + 0) / 3)
+
+
+def test_regression_group_rates_are_the_mean_prediction_and_error():
+    rates = TASKS["regression"].group_rates
+    actual, predicted = np.array([1.0, 2.0, 4.0]), np.array([2.0, 2.0, 2.0])
+    assert rates["mean_prediction"](actual, predicted) == pytest.approx(2.0)
+    assert rates["mae"](actual, predicted) == pytest.approx(1.0)

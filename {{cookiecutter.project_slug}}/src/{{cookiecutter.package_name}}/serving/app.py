@@ -1,4 +1,4 @@
-"""The HTTP API: /predict, /health, /ready, /model, /metrics and the OpenAPI docs."""
+"""The HTTP API: /predict, /health, /ready, /model, /model/card, /metrics and the OpenAPI docs."""
 
 import hmac
 import json
@@ -11,12 +11,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from {{ cookiecutter.package_name }}.serving.limits import RequestLimits
 from {{ cookiecutter.package_name }}.serving.metrics import CONTENT_TYPE
+from {{ cookiecutter.package_name }}.serving.rollout import CHAMPION
 from {{ cookiecutter.package_name }}.serving.schemas import RejectedRequestError, response_schema
 from {{ cookiecutter.package_name }}.serving.served_model import ServedModel
 from {{ cookiecutter.package_name }}.serving.service import SERVED, Service, new_request_id
@@ -25,6 +26,7 @@ from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
 KEY_HEADER = "X-Request-Key"
 VERSION_HEADER = "X-Model-Version"
 RETRY_AFTER_SECONDS = "2"
+MARKDOWN = "text/markdown; charset=utf-8"
 BEARER = "Bearer "
 # Never refused as busy: the probes, and the metrics that show the load.
 UNBOUNDED_PATHS = ("/health", "/ready", "/metrics")
@@ -105,6 +107,16 @@ def create_app(
             sent.removeprefix(BEARER).encode(), expected.encode()
         )
 
+    def refused(request: Request) -> JSONResponse | None:
+        """The answer to a request without SERVING_API_KEY when one is set; else None."""
+        if settings.api_key is None or holds_key(request):
+            return None
+        return JSONResponse(
+            {"detail": "send the key as `Authorization: Bearer <key>` (SERVING_API_KEY)"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
     def not_ready() -> JSONResponse:
         detail = (
             f"the model failed to load: {service.failure}"
@@ -150,18 +162,44 @@ def create_app(
             }
         )
 
+    def card(request: Request, markdown: bool) -> Response:
+        """The served version's model card; like /predict, it needs SERVING_API_KEY when set."""
+        if refusal := refused(request):
+            return refusal
+        if not service.ready:
+            return not_ready()
+        served = service.loaded.models[CHAMPION]
+        headers = {VERSION_HEADER: served.version}
+        if served.card is None:
+            return JSONResponse(
+                {
+                    "detail": f"model version {served.version} is served without a model card: "
+                    f"`make card MODEL={served.version}` attaches one, which `make export` "
+                    "then exports with the model"
+                },
+                status_code=404,
+                headers=headers,
+            )
+        if markdown:
+            return Response(served.card.markdown, media_type=MARKDOWN, headers=headers)
+        return HTMLResponse(served.card.html, headers=headers)
+
+    @app.get("/model/card", summary="The served version's model card, as a page")
+    async def model_card(request: Request) -> Response:
+        return card(request, markdown=False)
+
+    @app.get("/model/card.md", summary="The served version's model card, as Markdown")
+    async def model_card_markdown(request: Request) -> Response:
+        return card(request, markdown=True)
+
     @app.get("/metrics", summary="Prometheus metrics per model version")
     async def metrics() -> Response:
         return Response(service.metrics.exposition(), media_type=CONTENT_TYPE)
 
     @app.post("/predict", summary="Score one row or a batch", responses=PREDICT_RESPONSES)
     async def predict(request: Request) -> Response:
-        if settings.api_key is not None and not holds_key(request):
-            return JSONResponse(
-                {"detail": "send the key as `Authorization: Bearer <key>` (SERVING_API_KEY)"},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        if refusal := refused(request):
+            return refusal
         if not service.ready:
             return not_ready()
         if not is_json(request.headers.get("content-type", "")):

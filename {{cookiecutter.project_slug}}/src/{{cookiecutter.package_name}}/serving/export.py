@@ -1,8 +1,9 @@
 """Export a registered model version to a directory that needs no tracking server to serve.
 
 The directory holds the MLflow model (`model/`), its lineage record (`lineage.json`, as
-`lineage --json` prints it) and what serving needs besides (`serving.json`: the task, its
-classes and the decision threshold), so an image serves it without params.yaml.
+`lineage --json` prints it), what serving needs besides (`serving.json`: the task, its
+classes and the decision threshold), so an image serves it without params.yaml, and the model
+card that `make card` attached to the version's run (`model_card/`), if there is one.
 """
 
 import json
@@ -14,6 +15,7 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 
 from {{ cookiecutter.package_name }} import registry, tracking
+from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR, HTML_FILE, MARKDOWN_FILE
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.tasks import Task, project_task
@@ -49,6 +51,12 @@ def export_version(
     record = registry.lineage_record(client, version)
     (destination / LINEAGE_FILE).write_text(json.dumps(record, indent=2) + "\n")
     write_serving_file(destination, task, decision_threshold)
+    run_id = record["run_id"]
+    attached = (
+        {item.path for item in client.list_artifacts(run_id, ARTIFACT_DIR)} if run_id else set()
+    )
+    if {f"{ARTIFACT_DIR}/{name}" for name in (MARKDOWN_FILE, HTML_FILE)} <= attached:
+        client.download_artifacts(run_id, ARTIFACT_DIR, str(destination))
 
 
 def write_serving_file(destination: Path, task: Task, decision_threshold: float) -> None:

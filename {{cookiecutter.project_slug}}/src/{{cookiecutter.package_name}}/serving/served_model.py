@@ -14,6 +14,7 @@ import pandas as pd
 import sklearn
 
 from {{ cookiecutter.package_name }} import model_files
+from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR, HTML_FILE, MARKDOWN_FILE
 from {{ cookiecutter.package_name }}.config import PARAMS_FILE, load_params
 from {{ cookiecutter.package_name }}.description import DESCRIPTION_FILE, Categorical
 from {{ cookiecutter.package_name }}.errors import ProjectError
@@ -34,6 +35,14 @@ ARRAY: FeatureForm = "array"
 FLOAT_FRAME: FeatureForm = "float frame"
 
 
+@dataclass(frozen=True)
+class Card:
+    """A version's model card, as Markdown and as a self-contained HTML page."""
+
+    markdown: str
+    html: str
+
+
 @dataclass(frozen=True, eq=False)
 class ServedModel:
     name: str
@@ -46,6 +55,8 @@ class ServedModel:
     decision_threshold: float
     lineage: dict
     features_as: FeatureForm
+    # None when the export holds no card.
+    card: Card | None = None
 
     @cached_property
     def _finite(self) -> bool:
@@ -133,8 +144,17 @@ def load_export(directory: Path, source: str) -> ServedModel:
         decision_threshold=serving["decision_threshold"],
         lineage=lineage,
         features_as=FLOAT_FRAME if numbers_only else DESCRIBED_FRAME,
+        card=read_card(directory),
     )
     return warm_up(model, metadata.load_input_example(model_path))
+
+
+def read_card(directory: Path) -> Card | None:
+    """The model card an export holds, if it holds one."""
+    markdown, html = (directory / ARTIFACT_DIR / name for name in (MARKDOWN_FILE, HTML_FILE))
+    if not (markdown.exists() and html.exists()):
+        return None
+    return Card(markdown=markdown.read_text(), html=html.read_text())
 
 
 def served_task(serving: dict, source: str) -> Task:

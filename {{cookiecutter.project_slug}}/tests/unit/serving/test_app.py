@@ -1,17 +1,30 @@
 """The app over a real (small) model, through FastAPI's test client."""
 
 import json
+import logging
+import shutil
+from pathlib import Path
 
+import numpy as np
+import pytest
 from fastapi.testclient import TestClient
+from sklearn.linear_model import LogisticRegression, Ridge
 
+from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR, HTML_FILE, MARKDOWN_FILE
+from {{ cookiecutter.package_name }}.data import features_and_target
+from {{ cookiecutter.package_name }}.model import build_model
 from {{ cookiecutter.package_name }}.schema import DATA
 from {{ cookiecutter.package_name }}.serving.app import create_app
+from {{ cookiecutter.package_name }}.serving.export import MODEL_DIR
 from {{ cookiecutter.package_name }}.serving.prediction_log import logged_key
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
 
+from tests.saved_models import save_model
 from tests.unit.serving.conftest import (
     MODEL_NAME,
+    PARAMS,
     TASK,
+    Export,
     assert_same_predictions,
     expected_predictions,
     read_log,
@@ -90,6 +103,37 @@ def test_model_shows_clients_the_contract_and_key_holders_the_lineage(serve, exp
     assert (described["champion"]["version"], described["champion"]["task"]) == ("4", TASK.kind)
     assert described["champion"]["lineage"]["tags"]["git_commit"] == "abc123"
     assert "challenger" not in described
+
+
+def test_the_card_is_served_as_a_page_and_as_markdown_to_callers_with_the_key(serve, export):
+    directory = export("4")
+    (directory / ARTIFACT_DIR).mkdir()
+    markdown, page = "### Model card: test-model version 4\n", "<!DOCTYPE html>\n<h1>Card</h1>\n"
+    (directory / ARTIFACT_DIR / MARKDOWN_FILE).write_text(markdown)
+    (directory / ARTIFACT_DIR / HTML_FILE).write_text(page)
+    client = serve(model=str(directory), api_key=API_KEY)
+    assert client.get("/model/card").status_code == 401
+    assert client.get("/model/card.md").status_code == 401
+
+    answer = client.get("/model/card", headers=bearer(API_KEY))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert answer.headers["X-Model-Version"] == "4"
+    assert answer.text == page
+    answer = client.get("/model/card.md", headers=bearer(API_KEY))
+    assert answer.headers["content-type"] == "text/markdown; charset=utf-8"
+    assert answer.text == markdown
+
+
+def test_a_model_exported_without_a_card_has_none_to_serve(serve, export):
+    client = serve(model=str(export("4")))
+    for path in ("/model/card", "/model/card.md"):
+        answer = client.get(path)
+        assert answer.status_code == 404
+        assert answer.json() == {
+            "detail": "model version 4 is served without a model card: `make card MODEL=4` "
+            "attaches one, which `make export` then exports with the model"
+        }
 
 
 def test_metrics_count_requests_rows_and_latency_per_version(serve, export, valid_frame):
@@ -228,3 +272,90 @@ def test_the_log_holds_the_validated_values_not_the_bytes_sent(
     (line,) = log.read_text().splitlines()
     assert len(line) < 10_000
     assert json.loads(line)["inputs"] == [row(valid_frame)]
+
+
+def failing_export(export: Export, frame, version: str) -> Path:
+    """An export whose model loads and then fails on every row: it was fitted on one column
+    more than the description's features, which its signature names all the same."""
+    directory = export(version)
+    shutil.rmtree(directory / MODEL_DIR)
+    features, target = features_and_target(frame)
+    wider = np.random.default_rng(0).random((len(frame), len(DATA.features) + 1))
+    estimator = Ridge() if TASK.kind == "regression" else LogisticRegression()
+    save_model(estimator.fit(wider, target), features, directory / MODEL_DIR, example=False)
+    return directory
+
+
+# The failing model was fitted on an array: its failure, not this warning, is the point.
+FITTED_WITHOUT_NAMES = "ignore:X has feature names"
+
+
+@pytest.mark.filterwarnings(FITTED_WITHOUT_NAMES)
+def test_a_model_that_fails_is_a_500_without_its_traceback(
+    serve, export, valid_frame, tmp_path, caplog
+):
+    client = serve(model=str(failing_export(export, valid_frame, "4")))
+    answer = client.post("/predict", json=row(valid_frame))
+    assert answer.status_code == 500
+    assert answer.headers["X-Model-Version"] == "4"
+    assert answer.json() == {"detail": "model version 4 failed to score the request; see the log"}
+    # The traceback goes to the log, never to the caller.
+    (failure,) = [record for record in caplog.records if record.levelno == logging.ERROR]
+    assert failure.getMessage() == "model version 4 failed to score a request"
+    assert failure.exc_info is not None
+    metrics = client.get("/metrics").text
+    assert 'serving_errors_total{kind="server",mode="served",model_version="4"} 1.0' in metrics
+    assert 'serving_errors_total{kind="client",mode="served",model_version="4"} 0.0' in metrics
+    assert 'serving_requests_total{mode="served",model_version="4"} 1.0' in metrics
+    assert read_log(tmp_path / "predictions.jsonl") == []
+    # The service stays up.
+    assert client.get("/ready").status_code == 200
+
+
+@pytest.mark.filterwarnings(FITTED_WITHOUT_NAMES)
+def test_in_shadow_a_failing_challenger_is_counted_and_logged_not_seen(
+    serve, export, valid_frame, tmp_path, caplog
+):
+    champion = export("1")
+    client = serve(
+        model=str(champion),
+        challenger=str(failing_export(export, valid_frame, "2")),
+        rollout="shadow",
+    )
+    answer = client.post("/predict", json=row(valid_frame))
+    assert answer.status_code == 200
+    assert answer.json()["model_version"] == "1"
+    assert_same_predictions(
+        answer.json()["predictions"], expected_predictions(champion, valid_frame)[:1]
+    )
+    (failure,) = [record for record in caplog.records if record.levelno == logging.ERROR]
+    assert failure.getMessage() == "challenger version 2 failed in shadow"
+    assert failure.exc_info is not None
+    metrics = client.get("/metrics").text
+    assert 'serving_requests_total{mode="shadow",model_version="2"} 1.0' in metrics
+    assert 'serving_errors_total{kind="server",mode="shadow",model_version="2"} 1.0' in metrics
+    assert 'serving_errors_total{kind="server",mode="served",model_version="1"} 0.0' in metrics
+    # Only the champion's prediction is logged.
+    (served,) = read_log(tmp_path / "predictions.jsonl")
+    assert (served["model_version"], served["mode"]) == ("1", "served")
+
+
+def test_a_challenger_taking_other_inputs_is_refused_and_nothing_is_served(
+    serve, export, valid_frame
+):
+    challenger = export("2")
+    features, target = features_and_target(valid_frame)
+    renamed = features.rename(columns={DATA.feature_names[0]: UNKNOWN})
+    model = build_model(PARAMS.train, PARAMS.task.kind, seed=0).fit(renamed, target)
+    shutil.rmtree(challenger / MODEL_DIR)
+    save_model(model, renamed, challenger / MODEL_DIR)
+    client = serve(model=str(export("1")), challenger=str(challenger), rollout="shadow")
+    answer = client.get("/ready")
+    assert answer.status_code == 503
+    assert answer.json()["status"] == "failed"
+    assert answer.json()["detail"].startswith(
+        f"{challenger}: the model takes the inputs {list(renamed.columns)}, but "
+    )
+    refused = client.post("/predict", json=row(valid_frame))
+    assert refused.status_code == 503
+    assert refused.json()["detail"].startswith("the model failed to load: ")
