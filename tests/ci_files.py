@@ -64,18 +64,26 @@ def _azure_steps(steps: list[dict]) -> list[str]:
     return commands
 
 
-def azure_jobs(project: Path) -> Jobs:
-    jobs = {}
-    pipelines = [project / "azure-pipelines.yml", *sorted((project / ".azure").glob("*.yml"))]
-    for pipeline in pipelines:
+def azure_pipeline_jobs(project: Path) -> dict[Path, Jobs]:
+    """Each pipeline file's jobs."""
+    pipelines = {}
+    for pipeline in [project / "azure-pipelines.yml", *sorted((project / ".azure").glob("*.yml"))]:
         config = yaml.safe_load(pipeline.read_text())
         stage_jobs = [job for stage in config.get("stages", []) for job in stage["jobs"]]
+        jobs = pipelines[pipeline] = {}
         for job in config.get("jobs", []) + stage_jobs:
             name = job.get("job") or job["deployment"]
             steps = job.get("steps") or job["strategy"]["runOnce"]["deploy"]["steps"]
-            prefix = "ci" if pipeline.name == "azure-pipelines.yml" else pipeline.stem
-            jobs[f"{prefix}/{canonical_job(name)}"] = _azure_steps(steps)
-    return jobs
+            jobs[canonical_job(name)] = _azure_steps(steps)
+    return pipelines
+
+
+def azure_jobs(project: Path) -> Jobs:
+    return {
+        f"{'ci' if pipeline.name == 'azure-pipelines.yml' else pipeline.stem}/{name}": commands
+        for pipeline, jobs in azure_pipeline_jobs(project).items()
+        for name, commands in jobs.items()
+    }
 
 
 def github_path_filters(project: Path) -> dict[str, list[str]]:

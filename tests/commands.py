@@ -28,6 +28,17 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
+# Commits made by the tests, whoever runs them.
+IDENTITY = ["-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
+
+
+def commit_all(repo: Path, message: str) -> str:
+    """Commit every change in the work tree; return the commit."""
+    git(repo, "add", "--all")
+    git(repo, *IDENTITY, "commit", "--quiet", "-m", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
 def project_environment() -> dict[str, str]:
     """The environment for a baked project's own commands."""
     # The project's own Makefile decides which tools to use and where its environment is; the

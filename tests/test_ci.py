@@ -1,5 +1,6 @@
 """The generated CI files: valid for their provider, equivalent across providers, filtered right."""
 
+import json
 import re
 import subprocess
 import sys
@@ -87,9 +88,10 @@ def test_github_workflows_pass_zizmor(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    for line in (project / ".github/workflows/train.yml").read_text().splitlines():
-        if "zizmor: ignore[" in line:
-            assert line.strip().startswith(("uses:", "- uses:")), line
+    for workflow in sorted((project / ".github/workflows").glob("*.yml")):
+        for line in workflow.read_text().splitlines():
+            if "zizmor: ignore[" in line:
+                assert line.strip().startswith(("uses:", "- uses:")), (workflow.name, line)
 
 
 def uses_lines(project: Path) -> list[str]:
@@ -240,4 +242,61 @@ def test_a_merge_request_pipeline_runs_on_gitlab_ci_local(tmp_path):
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
     for job in GITLAB_LOCAL_JOBS:
         assert re.search(rf"PASS\s+{job}\b", result.stdout), job
+    # Both suites ran, and the team stack's tests found PostgreSQL's server binaries (the job
+    # installs them where its image lacks them); pytest's -ra would list the skip with its reason.
+    assert len(re.findall(r"=+ \d+ passed[^=]* =+", result.stdout)) == 2  # unit, integration
+    assert "PostgreSQL's server binaries" not in result.stdout
     assert "GITLAB_TOKEN is not set" in result.stdout
+
+
+# What ships a promoted champion, in each provider's words.
+GITHUB_DEPLOY_WORKFLOW = "./.github/workflows/deploy.yml"
+GITLAB_SHIPPING_JOBS = ["build-image", "staging", "production"]
+
+
+def test_every_github_workflow_that_promotes_then_deploys(tmp_path):
+    project = bake_into(tmp_path, ci_provider="github")
+    promoting = 0
+    for workflow in sorted((project / ".github/workflows").glob("*.yml")):
+        jobs = yaml.safe_load(workflow.read_text())["jobs"]
+        if "promote" in jobs:
+            promoting += 1
+            deploys = [job for job in jobs.values() if job.get("uses") == GITHUB_DEPLOY_WORKFLOW]
+            assert [job["needs"] for job in deploys] == ["promote"], workflow.name
+    # train.yml after a change, drift.yml after the scheduled check's retraining.
+    assert promoting == 2
+
+
+def test_the_azure_deploy_pipeline_follows_every_pipeline_that_promotes(tmp_path):
+    project = bake_into(tmp_path, ci_provider="azure")
+    promoting = {
+        f"{project.name}-{pipeline.stem}"
+        for pipeline, jobs in ci_files.azure_pipeline_jobs(project).items()
+        if "promote" in jobs
+    }
+    deploy = yaml.safe_load((project / ".azure/deploy.yml").read_text())
+    followed = {resource["source"] for resource in deploy["resources"]["pipelines"]}
+    assert promoting == {f"{project.name}-train", f"{project.name}-drift"}
+    assert followed == promoting
+
+
+@pytest.mark.slow
+def test_the_scheduled_gitlab_pipeline_ships_what_it_promotes(tmp_path):
+    """gitlab-ci-local lists the jobs a schedule starts: the drift check, the manual promotion
+    and, after it, the image and the releases, production behind its own approval."""
+    require_tool("gitlab-ci-local", "it reads the generated GitLab pipeline's rules")
+    project = bake_into(tmp_path, ci_provider="gitlab")
+    as_if_main_had_nothing(project)
+    result = subprocess.run(
+        ["gitlab-ci-local", "--list-json", "--variable=CI_PIPELINE_SOURCE=schedule"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=project_environment(),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    listed = json.loads(result.stdout[result.stdout.index("[") :])
+    jobs = {job["name"]: job for job in listed if job["when"] != "never"}
+    assert sorted(jobs) == sorted(["retrain-if-drifted", "promote", *GITLAB_SHIPPING_JOBS])
+    assert jobs["promote"]["when"] == jobs["production"]["when"] == "manual"
+    assert [need["job"] for need in jobs["build-image"]["needs"]] == ["promote"]

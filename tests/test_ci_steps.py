@@ -1,71 +1,177 @@
-"""Run what CI runs: every make command of every CI job, in pipeline order, in a baked project.
+"""Run what CI runs: every job's make commands, job after job, as a change, two scheduled drift
+checks and a rollback travel through the pipelines of a baked project; after each job, check what
+it left: the gate's decision, the registry's aliases, the version each environment serves.
 
 The providers run the same commands (test_ci.py proves it), so GitHub's workflows stand for all
-three. Each distinct command runs once, here or, where RUN_ELSEWHERE says, in another test; the
-embedded defaults stand in for secrets, and the local Docker engine for the registry and the
-environments.
+three. The embedded defaults stand in for secrets, and the local Docker engine for the registry and
+the environments. The story is made to come out one way whatever the data: the first champion
+learns from shuffled labels, so the one retrained on the true labels beats it on the gate.
 """
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 
 from tests import ci_files
-from tests.baking import bake_into, set_param
-from tests.commands import make
+from tests.baking import bake_into, package_of, set_param
+from tests.commands import commit_all, make, project_python
+from tests.described import describe, project_path
 from tests.docker_engine import base_image, docker, require_engine
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
-# The order in which a change travels through the pipelines.
-PIPELINE_ORDER = [
-    "ci/lint",
-    "ci/unit",
-    "train/reproduce",
-    "train/register",
-    "train/promote",
-    "deploy/image",
-    "deploy/staging",
-    "deploy/production",
-    "drift/retrain-if-drifted",
-    "drift/promote",
-    "deploy/rollback",
-]
-
+# The jobs each event starts, in order (GitHub's names: workflow/job). A promotion starts the
+# deploy workflow (train.yml's and drift.yml's deploy jobs); a rollback is a run of deploy.yml.
+DEPLOY = ["deploy/image", "deploy/staging", "deploy/production"]
+CHANGE = ["ci/lint", "ci/unit", "train/reproduce", "train/register", "train/promote", *DEPLOY]
+SCHEDULED_CHECK = ["drift/retrain-if-drifted"]
+DRIFT_RETRAINING = [*SCHEDULED_CHECK, "drift/promote", *DEPLOY]
+ROLLBACK = ["deploy/rollback"]
 
 # Run elsewhere in full: the integration suite, by the GitLab merge request's reproduce job
 # (test_ci.py), the longest command of all.
 RUN_ELSEWHERE = ["make integration"]
 
+# Shuffle the target column of a CSV file in place; run with the file and the column.
+SHUFFLE_LABELS = """
+import sys
+import pandas as pd
+path, target = sys.argv[1:]
+table = pd.read_csv(path)
+table[target] = table[target].sample(frac=1, random_state=0).to_numpy()
+table.to_csv(path, index=False)
+"""
+# The aliases of the registered model, and how many versions it has, as JSON.
+REGISTRY_STATE = """
+import importlib, json, sys
+package = sys.argv[1]
+client = importlib.import_module(f"{package}.tracking").connect()
+name = importlib.import_module(f"{package}.config").load_params().mlflow.model_name
+versions = client.search_model_versions(f"name = '{name}'")
+aliases = client.get_registered_model(name).aliases
+aliases = {alias: str(version) for alias, version in aliases.items()}
+json.dump({"aliases": aliases, "versions": len(versions)}, sys.stdout)
+"""
+SMOKE_ANSWER = re.compile(r"is ready and model version (\d+) answered a prediction")
 
-def ordered_commands(project: Path) -> list[str]:
-    jobs = ci_files.github_jobs(project)
-    assert sorted(jobs) == sorted(PIPELINE_ORDER), "a CI job is missing from PIPELINE_ORDER"
-    commands = []
-    for job in PIPELINE_ORDER:
-        commands += [command for command in jobs[job] if command not in commands]
-    assert set(RUN_ELSEWHERE) <= set(commands), "RUN_ELSEWHERE names a command no job runs"
-    return [command for command in commands if command not in RUN_ELSEWHERE]
+
+class Pipelines:
+    """A baked project's CI jobs, run one after the other in its directory."""
+
+    def __init__(self, project: Path, variables: list[str]):
+        self.project = project
+        self.variables = variables
+        self.jobs = ci_files.github_jobs(project)
+        self.ran: set[str] = set()
+
+    def run(self, job: str, *variables: str) -> dict[str, str]:
+        """Run the job's commands in order; return each command's output."""
+        outputs = {}
+        for command in self.jobs[job]:
+            if command not in RUN_ELSEWHERE:
+                arguments = command.removeprefix("make ").split()
+                outputs[command] = make(self.project, *arguments, *self.variables, *variables)
+        self.ran.add(job)
+        return outputs
+
+    def registry(self) -> dict:
+        result = project_python(self.project, "-c", REGISTRY_STATE, package_of(self.project))
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
 
 
-def test_every_ci_command_passes_in_a_baked_project(tmp_path_factory):
+def registry_state(champion: str, challenger: str, versions: int) -> dict:
+    return {"aliases": {"champion": champion, "challenger": challenger}, "versions": versions}
+
+
+def gate_decision(project: Path) -> dict:
+    return json.loads(project_path(project, "gate_decision").read_text())
+
+
+def served_version(outputs: dict[str, str]) -> str:
+    (answer,) = [output for command, output in outputs.items() if command.startswith("make smoke")]
+    found = SMOKE_ANSWER.search(answer)
+    assert found, answer
+    return found.group(1)
+
+
+def new_labels(project: Path, raw_data: bytes | None, message: str) -> None:
+    """Replace the labels of the project's data (shuffled, or the original `raw_data`) and
+    version the table with DVC, as a person adding data does."""
+    path = project_path(project, "raw_data")
+    if raw_data is None:
+        target = describe(project).target
+        shuffled = project_python(project, "-c", SHUFFLE_LABELS, str(path), target)
+        assert shuffled.returncode == 0, shuffled.stderr
+    else:
+        path.write_bytes(raw_data)
+    added = project_python(project, "-m", "dvc", "add", str(path.relative_to(project)))
+    assert added.returncode == 0, added.stdout + added.stderr
+    commit_all(project, message)
+
+
+def test_ci_jobs_carry_changes_drift_and_rollback_to_the_served_version(tmp_path_factory):
     require_engine()
     base = base_image(tmp_path_factory.mktemp("base"))
     project = bake_into(tmp_path_factory.mktemp("ci"), ci_provider="github")
+    make(project, "setup")
+    true_labels = project_path(project, "raw_data").read_bytes()
+    # Any first model is good enough to be champion, however little it learnt.
+    set_param(project, "gate", "worst_acceptable", 0.0)
+    new_labels(project, None, "Data with labels not checked yet")
     # No bridge network on this engine: containers share the host's, each on its own port.
-    local_engine = [
-        f"BASE_IMAGE={base}",
-        "DOCKER_BUILDKIT=0",
-        "DOCKER_BUILD_FLAGS=--network host",
-        "DOCKER_RUN_FLAGS=--network host --env PORT=$(RELEASE_PORT)",
-    ]
+    pipelines = Pipelines(
+        project,
+        [
+            f"BASE_IMAGE={base}",
+            "DOCKER_BUILDKIT=0",
+            "DOCKER_BUILD_FLAGS=--network host",
+            "DOCKER_RUN_FLAGS=--network host --env PORT=$(RELEASE_PORT)",
+        ],
+    )
     try:
-        for command in ordered_commands(project):
-            if command == "make rollback":
-                # A rollback needs a champion that replaced another: promote a better model.
-                set_param(project, "train", "C", 0.1)
-                make(project, "repro", "register", "promote")
-            make(project, *command.removeprefix("make ").split(), *local_engine)
+        # A change: trained, reported, registered, gated (no champion yet), promoted, shipped.
+        outputs = {job: pipelines.run(job) for job in CHANGE}
+        report = project_path(project, "ci_report").read_text()
+        assert "### Metrics against `main`" in report
+        assert "### Compute cost" in report
+        decision = gate_decision(project)
+        assert (decision["passed"], decision["challenger_version"]) == (True, "1")
+        assert decision["champion_version"] is None
+        assert pipelines.registry() == registry_state(champion="1", challenger="1", versions=1)
+        assert served_version(outputs["deploy/staging"]) == "1"
+        assert served_version(outputs["deploy/production"]) == "1"
+
+        # The scheduled check on data like the training data: nothing to retrain.
+        (check,) = [pipelines.run(job) for job in SCHEDULED_CHECK]
+        assert "no drift: nothing to retrain" in check["make retrain-if-drifted"]
+        assert pipelines.registry()["versions"] == 1
+
+        # The true labels are in, and the served data has drifted: retrained, gated against the
+        # champion, promoted by hand, shipped.
+        new_labels(project, true_labels, "Data with checked labels")
+        drifted = tmp_path_factory.mktemp("batch") / "drifted.csv"
+        shift = ["make-batch", "--shift", "1", "--output", str(drifted)]
+        batch = project_python(project, "-m", package_of(project), *shift)
+        assert batch.returncode == 0, batch.stderr
+        drift_batch = f"DRIFT_BATCH={drifted}"
+        outputs = {job: pipelines.run(job, drift_batch) for job in DRIFT_RETRAINING}
+        assert "registered" in outputs["drift/retrain-if-drifted"]["make retrain-if-drifted"]
+        decision = gate_decision(project)
+        assert (decision["passed"], decision["challenger_version"]) == (True, "2")
+        assert decision["champion_version"] == "1"
+        assert pipelines.registry() == registry_state(champion="2", challenger="2", versions=2)
+        assert served_version(outputs["deploy/production"]) == "2"
+
+        # Rollback: the champion it replaced is back, rebuilt, released and smoke-tested.
+        (rollback,) = [pipelines.run(job) for job in ROLLBACK]
+        assert "champion moved from version 2 back to version 1" in rollback["make rollback"]
+        assert pipelines.registry() == registry_state(champion="1", challenger="2", versions=2)
+        assert served_version(rollback) == "1"
+
+        assert pipelines.ran == set(pipelines.jobs), "a CI job is in no event of this story"
     finally:
         for environment in ("staging", "production"):
             docker("rm", "--force", f"{project.name}-{environment}", check=False)

@@ -9,12 +9,11 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 from tests.baking import TEMPLATE_ROOT
-from tests.commands import cruft, git, make
+from tests.commands import commit_all, cruft, git, make
 
 pytestmark = pytest.mark.slow
 
 TEMPLATE_PROJECT = "{{cookiecutter.project_slug}}"
-IDENTITY = ["-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
 # Later template version: a new Makefile target and a changed noxfile line, which the template
 # owns, and a comment in params.yaml, which the project edits elsewhere.
 NEW_TARGET = "template-version"
@@ -41,12 +40,6 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{path} no longer contains {old!r}"
     path.write_text(text.replace(old, new))
-
-
-def commit_all(repo: Path, message: str) -> str:
-    git(repo, "add", "--all")
-    git(repo, *IDENTITY, "commit", "--quiet", "-m", message)
-    return git(repo, "rev-parse", "HEAD").strip()
 
 
 def snapshot_template(destination: Path) -> str:
@@ -131,7 +124,7 @@ def test_the_update_leaves_no_rejects_or_conflicts(updated):
 
 
 def test_cruft_renders_do_not_set_up_repositories(updated):
-    # The post-generation hook prints this line only after its git and DVC set-up.
+    # The post-generation hook prints this line only after its git set-up.
     _, _, result = updated
     assert "Next: cd" not in result.stdout
 
