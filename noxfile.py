@@ -3,7 +3,6 @@
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -25,6 +24,12 @@ DEMO_DIR = Path("build/demo")
 SESSION_VARIABLES = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON")
 # Where the baked project's service logs its predictions by default.
 PREDICTION_LOG = "logs/predictions.jsonl"
+WHAT_NEXT = """
+The demo project is in {project}. What next:
+  cd {project} && make help   # its commands; its README walks through the loop
+  make ui                     # there: the runs, metrics and registered models in the MLflow UI
+  .venv/bin/uvx cookiecutter . --output-dir ..   # here: your own project, beside this checkout
+"""
 
 
 def sync(session: nox.Session, *groups: str) -> None:
@@ -88,7 +93,7 @@ def demo(session: nox.Session) -> None:
         session.run("make", "predict", "OUTPUT=predictions.csv", external=True, env=env)
         session.run("head", "-n", "4", "predictions.csv", external=True)
     predict_over_http(session, project)
-    session.log(f"The demo project is in {project}")
+    print(WHAT_NEXT.format(project=project), flush=True)
 
 
 def predict_over_http(session: nox.Session, project: Path) -> None:
@@ -98,11 +103,12 @@ def predict_over_http(session: nox.Session, project: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
-    session.log(f"make serve PORT={port}")
-    # A session of its own, so that stopping make also stops the server it started.
-    server = subprocess.Popen(
-        ["make", "serve", f"PORT={port}"], cwd=project, env=env, start_new_session=True
-    )
+    (package,) = [path.parent.name for path in (project / "src").glob("*/__init__.py")]
+    # What `make serve` runs, without make: stopped, the server ends on its signal, which make
+    # would report as an error.
+    serve = [".venv/bin/python", "-m", package, "serve", "--port", str(port)]
+    session.log(" ".join(serve))
+    server = subprocess.Popen(serve, cwd=project, env=env)
     try:
         # The smoke test waits until the service is ready, then sends one row.
         with session.chdir(project):
@@ -117,7 +123,7 @@ def predict_over_http(session: nox.Session, project: Path) -> None:
         session.log(f"The service logged the request ({PREDICTION_LOG}):")
         print(json.dumps(logged, indent=2), flush=True)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        server.terminate()
         server.wait(timeout=30)
 
 

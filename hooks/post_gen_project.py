@@ -1,12 +1,12 @@
 """Finish the generated project: prune unchosen options, record the template for cruft, then
-git, DVC and a first commit.
+git and a first commit, with the data left to DVC, which the project's `make setup` sets up.
 
 `cruft update` and `cruft diff` render the template twice into temporary directories and compare
 the renders; there only the pruning runs, so a render holds exactly the template's files.
-Everything here works offline. The steps are plain functions so tests can call them.
+Everything here works offline and needs nothing but cookiecutter and git. The steps are plain
+functions so tests can call them.
 """
 
-import importlib.util
 import json
 import os
 import shutil
@@ -146,19 +146,7 @@ def missing_tools() -> list[str]:
     problems = []
     if shutil.which("git") is None:
         problems.append("git: not found on PATH; install git, then generate the project again")
-    if importlib.util.find_spec("dvc") is None and shutil.which("dvc") is None:
-        problems.append(
-            "dvc: not found; run the template with it, for example "
-            "`uvx --with dvc cookiecutter <template>`"
-        )
     return problems
-
-
-def dvc_command() -> list[str]:
-    """Run DVC from this interpreter when it has it, else from PATH."""
-    if importlib.util.find_spec("dvc") is not None:
-        return [sys.executable, "-m", "dvc"]
-    return ["dvc"]
 
 
 def run(command: list[str], project: Path) -> None:
@@ -178,15 +166,11 @@ def git_identity(author_name: str, author_email: str) -> list[str]:
 
 
 def initialise_repository(project: Path, answers: dict[str, str]) -> None:
-    """git init, dvc init, a local DVC remote beside the project, track the data, commit."""
-    dvc = dvc_command()
-    remote = Path("..") / f"{project.name}-dvc-storage"
+    """git init and the first commit, with the data out of git: DVC versions it once `make setup`
+    has set DVC up, and writes the same ignore entry."""
+    sample = sample_data(project)
+    (project / sample.parent / ".gitignore").write_text(f"/{sample.name}\n")
     run(["git", "init", "--quiet", "--initial-branch=main"], project)
-    run([*dvc, "init", "--quiet"], project)
-    run([*dvc, "config", "core.autostage", "true"], project)
-    run([*dvc, "remote", "add", "--default", "local", str(remote)], project)
-    run([*dvc, "add", "--quiet", str(sample_data(project))], project)
-    run([*dvc, "push", "--quiet"], project)
     run(["git", "add", "--all"], project)
     identity = git_identity(answers["author_name"], answers["author_email"])
     run(

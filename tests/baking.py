@@ -1,5 +1,6 @@
 """Bake the template: where it lives, its defaults, and a function to generate a project."""
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import yaml
 from cookiecutter.main import cookiecutter
+
+from tests.commands import project_environment
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_PROJECT = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
@@ -27,6 +30,30 @@ def bake_into(output_dir: Path, **answers: str) -> Path:
             str(TEMPLATE_ROOT), no_input=True, extra_context=answers, output_dir=str(output_dir)
         )
     )
+
+
+def bake_with_cookiecutter_alone(output_dir: Path, **answers: str) -> Path:
+    """Generate a project as a person does: with the `cookiecutter` command of an environment that
+    has nothing else (no DVC), the answers on its command line; return the project's path."""
+    # The version this suite's own lock pins, from uv's cache.
+    tool = output_dir / ".cookiecutter"
+    env = project_environment()
+    for command in (
+        ["uv", "venv", "--quiet", "--python", sys.executable, str(tool)],
+        ["uv", "pip", "install", "--quiet", "--python", str(tool / "bin/python"),
+         f"cookiecutter=={importlib.metadata.version('cookiecutter')}"],
+    ):  # fmt: skip
+        subprocess.run(command, check=True, env=env, capture_output=True)
+    no_dvc = subprocess.run([tool / "bin/python", "-c", "import dvc"], env=env, capture_output=True)
+    assert no_dvc.returncode != 0
+    cookiecutter_command = [tool / "bin/cookiecutter", "--no-input", "--output-dir", output_dir]
+    given = [f"{name}={value}" for name, value in answers.items()]
+    result = subprocess.run(
+        [*cookiecutter_command, TEMPLATE_ROOT, *given], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (project,) = [path.parent for path in output_dir.glob("*/.cruft.json")]
+    return project
 
 
 def answer(answers: dict[str, str], name: str) -> str:

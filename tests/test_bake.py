@@ -23,12 +23,11 @@ from tests.commands import cruft, git
 
 # Per CI provider, the files the post-generation hook keeps only for it.
 CI_FILES = load_hook("post_gen_project").CI_PROVIDER_FILES
-# Created by the post-generation hook rather than copied from the template (with the .dvc file
-# of the task's sample).
-HOOK_FILES = {".cruft.json", ".dvc/.gitignore", ".dvc/config", "data/raw/.gitignore"}
+# Created by the post-generation hook rather than copied from the template.
+HOOK_FILES = {".cruft.json", "data/raw/.gitignore"}
 # Where the template keeps a sample data set for each task.
 SAMPLES = "data/raw/"
-LOCAL_STATE = (".git/", ".dvc/cache/", ".dvc/tmp/")
+LOCAL_STATE = (".git/",)
 # `${{` is GitHub's own expression syntax, not an unrendered Jinja variable; a `%}` alone ends a
 # percentage's format (`f"{share:.1%}"`), as every Jinja tag left would start with `{%`.
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%")
@@ -56,7 +55,7 @@ GRID = {
 
 
 def project_files(root: Path) -> set[str]:
-    """Files in a project, leaving out git's and DVC's own local state."""
+    """Files in a project, leaving out git's own local state."""
     files = {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
     return {name for name in files if not name.startswith(LOCAL_STATE)}
 
@@ -83,7 +82,7 @@ def expected_files(project: Path, package: str, ci_provider: str) -> set[str]:
         rendered = name.replace("{{cookiecutter.package_name}}", package)
         if not any(rendered == skip or rendered.startswith(f"{skip}/") for skip in excluded):
             expected.add(rendered)
-    return expected | HOOK_FILES | {f"{sample}.dvc"}
+    return expected | HOOK_FILES
 
 
 @dataclass(frozen=True)
@@ -139,20 +138,15 @@ def test_the_python_version_reaches_the_environment_and_the_image(baked):
     assert f"ARG BASE_IMAGE=python:{version}-slim-bookworm\n" in dockerfile
 
 
-def test_the_repository_is_committed_with_data_under_dvc(baked):
+def test_the_repository_is_committed_with_the_data_left_to_dvc(baked):
+    """The data stays out of git until `make setup` sets DVC up (test_generated_project.py)."""
     project = baked.project
     assert git(project, "status", "--porcelain") == ""
     assert git(project, "log", "--format=%s") == "Generate the project from the template\n"
     sample = sample_of(project)
-    tracked = git(project, "ls-files").splitlines()
-    assert f"{sample}.dvc" in tracked
-    assert sample not in tracked
-
-    remote = project.parent / f"{project.name}-dvc-storage"
-    assert "url = ../../" in (project / ".dvc/config").read_text()
-    data_file = read_yaml(project, f"{sample}.dvc")
-    data_md5 = data_file["outs"][0]["md5"]
-    assert (remote / "files/md5" / data_md5[:2] / data_md5[2:]).exists()
+    assert (project / sample).is_file()
+    assert sample not in git(project, "ls-files").splitlines()
+    assert git(project, "check-ignore", sample).strip() == sample
 
 
 def test_cruft_finds_the_template_version_and_answers_of_the_project(baked):

@@ -89,7 +89,7 @@ def test_an_answer_outside_a_choice_list_is_refused(tmp_path, variable):
 
 
 def test_a_missing_git_is_named(tmp_path):
-    # Only this interpreter's directory on PATH: cookiecutter and dvc, but no git.
+    # Only this interpreter's directory on PATH: cookiecutter, but no git.
     env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
     result = bake_cli(tmp_path, env=env)
     assert result.returncode != 0

@@ -56,6 +56,8 @@ def arguments_of(project: Path, *make_arguments: str) -> list[str]:
         (("card", f"MODEL={HOSTILE}"), ["card", HOSTILE]),
         (("drift", f"BATCH={HOSTILE}"), ["drift", HOSTILE]),
         (("report", f"BASE={HOSTILE}"), ["report", "--base", HOSTILE]),
+        (("ui", f"HOST={SPACED}", f"UI_PORT={HOSTILE}"),
+         ["ui", "--host", SPACED, "--port", HOSTILE]),
         (("adopt", f"DATA={SPACED}", f"TARGET={HOSTILE}", "TASK=regression"),
          ["adopt", "--data", SPACED, "--target", HOSTILE, "--task", "regression"]),
     ],

@@ -25,6 +25,12 @@ def init_tracking(args: argparse.Namespace) -> None:
     print(f"MLflow store ready at {tracking.init_store()}")
 
 
+def init_data(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }}.versioning import init_data_versioning
+
+    print(init_data_versioning(load_params().paths.raw_data))
+
+
 def adopt(args: argparse.Namespace) -> None:
     from {{ cookiecutter.package_name }}.adopt.adoption import adopt
 
@@ -316,6 +322,23 @@ def smoke(args: argparse.Namespace) -> None:
     print(f"{args.url} is ready and model version {version} answered a prediction")
 
 
+def ui(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }} import tracking
+    from {{ cookiecutter.package_name }}.config import tracking_uri
+
+    uri = tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        print(f"runs and models are on the tracking server: open {tracking.redacted(uri)}")
+        return
+    # One clear line when the store does not exist yet, rather than an empty UI.
+    tracking.connect()
+    address = f"http://{args.host}:{args.port}"
+    print(f"MLflow UI of {tracking.redacted(uri)} at {address} (Ctrl-C stops it)", flush=True)
+    ui_command = ["mlflow", "ui", "--backend-store-uri", uri, "--host", args.host]
+    # MLflow's own server in this process's place, so that Ctrl-C reaches it.
+    os.execv(sys.executable, [sys.executable, "-m", *ui_command, "--port", str(args.port)])  # nosec B606
+
+
 def default_port() -> int:
     return int(os.environ.get("PORT") or 8000)
 
@@ -336,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     add("init-tracking", init_tracking, "create the MLflow store's schema (once, before any run)")
+    add("init-data", init_data, "set DVC up and track the raw data (once, after generation)")
 
     command = add("adopt", adopt, "make a CSV table the project's data: describe it, set the task")
     command.add_argument("--data", type=Path, required=True, help="the CSV file")
@@ -422,6 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument(
         "--port", type=int, default=default_port(), help="port (default: $PORT or 8000)"
     )
+
+    command = add("ui", ui, "browse the runs and the model registry in the MLflow UI")
+    command.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    command.add_argument("--port", type=int, default=5000, help="port (default: 5000)")
 
     command = add("smoke", smoke, "check a released service: /ready, then one prediction")
     command.add_argument("--url", required=True, help="the service's base URL")

@@ -21,7 +21,7 @@ FIRST = DATA.feature_names[0]
 def test_every_step_has_a_command():
     commands = cli.build_parser()._subparsers._group_actions[0].choices
     assert set(commands) >= {
-        "init-tracking", "validate", "prepare", "profile", "train", "evaluate",
+        "init-tracking", "init-data", "validate", "prepare", "profile", "train", "evaluate",
         "register", "gate", "promote", "rollback", "lineage", "predict", "drift", "make-batch",
         "report", "serve", "export", "build-args", "rollout-report", "tune", "score",
     }  # fmt: skip
@@ -43,6 +43,19 @@ def test_an_unreachable_server_is_named(monkeypatch, capsys):
     error = capsys.readouterr().err
     assert error.startswith(f"error: MLflow tracking server {uri} is not reachable")
     assert error.count("\n") == 1
+
+
+def test_the_ui_of_a_tracking_server_is_the_servers_own(monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "https://alice:secret@mlflow.example.com")
+    assert cli.main(["ui"]) == 0
+    said = capsys.readouterr().out.strip()
+    assert said == "runs and models are on the tracking server: open https://***@mlflow.example.com"
+
+
+def test_the_ui_of_a_store_not_created_yet_is_one_clear_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/absent.db")
+    assert cli.main(["ui"]) == 1
+    assert "the database does not exist yet" in capsys.readouterr().err
 
 
 def test_an_unknown_command_is_a_usage_error(capsys):
