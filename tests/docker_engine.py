@@ -6,6 +6,7 @@ index through a TLS proxy that the machine trusts.
 """
 
 import hashlib
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +14,18 @@ from pathlib import Path
 import pytest
 
 BASE_REPOSITORY = "mlops-template-base"
+DEBOOTSTRAP = ["debootstrap", "--variant=minbase", "--include=python3,python3-venv", "bookworm"]
+# Left out of the base, as slim images leave them out: nothing in an image built on it reads the
+# packages debootstrap downloaded, apt's package lists (`apt-get update` fetches them again),
+# documentation or translations: 140 of the 265 MB that debootstrap makes.
+LEFT_OUT = [
+    "var/cache/apt",
+    "var/lib/apt/lists",
+    "usr/share/doc",
+    "usr/share/info",
+    "usr/share/locale",
+    "usr/share/man",
+]
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 ENGINE_SCRIPT = Path(__file__).resolve().parents[1] / ".ci" / "docker-engine"
 
@@ -32,20 +45,23 @@ def require_engine() -> None:
 def base_image(scratch: Path) -> str:
     """The tag of a bookworm image with python3 and venv, built now if the engine lacks it."""
     ca_bundle = HOST_CA_BUNDLE.read_bytes() if HOST_CA_BUNDLE.exists() else b""
-    tag = f"{BASE_REPOSITORY}:bookworm-{hashlib.sha256(ca_bundle).hexdigest()[:12]}"
+    # A new recipe or CA bundle makes a new tag, so a base built otherwise is never reused.
+    recipe = json.dumps([DEBOOTSTRAP, LEFT_OUT]).encode()
+    tag = f"{BASE_REPOSITORY}:bookworm-{hashlib.sha256(recipe + ca_bundle).hexdigest()[:12]}"
     if docker("image", "inspect", tag, check=False).returncode == 0:
         return tag
     if shutil.which("debootstrap") is None:
         pytest.fail(f"debootstrap is missing; `bash {ENGINE_SCRIPT}` installs it")
     rootfs = scratch / "rootfs"
-    result = subprocess.run(
-        ["debootstrap", "--variant=minbase", "--include=python3,python3-venv", "bookworm",
-         str(rootfs)],
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
+    result = subprocess.run([*DEBOOTSTRAP, str(rootfs)], capture_output=True, text=True)
     if result.returncode != 0:
         pytest.fail(f"debootstrap failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    for directory in LEFT_OUT:
+        for entry in (rootfs / directory).iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
     changes = []
     if ca_bundle:
         (rootfs / "etc/ssl/certs").mkdir(parents=True, exist_ok=True)

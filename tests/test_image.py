@@ -20,6 +20,8 @@ TAG = "test"
 HEALTHY_TIMEOUT_SECONDS = 180
 # The container's key for /predict and the full /model (SERVING_API_KEY, 16 characters at least).
 API_KEY = "image-test-key-0123456789"
+# Libraries of the generated project's groups that the image leaves out (pipeline, dask, team).
+PIPELINE_MODULES = ("mlflow", "dvc", "pandera", "matplotlib", "dask", "distributed", "boto3")
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +139,17 @@ def test_the_container_is_unprivileged_and_holds_only_the_model_and_its_environm
     name, _ = container
     assert docker("exec", name, "id", "-u").stdout.strip() == "10001"
     assert sorted(docker("exec", name, "ls", "-A", "/app").stdout.split()) == [".venv", "model"]
+
+
+def test_the_image_holds_the_serving_runtime_alone(container):
+    """The pipeline's libraries stay out of the image: its Dockerfile installs the generated
+    project's dependencies, none of its groups."""
+    name, _ = container
+    check = (
+        "import importlib.util; "
+        f"print(*(m for m in {PIPELINE_MODULES!r} if importlib.util.find_spec(m) is not None))"
+    )
+    assert docker("exec", name, "python", "-c", check).stdout.split() == []
 
 
 def test_deploy_without_a_registry_keeps_the_image_local(project):

@@ -8,13 +8,17 @@ sees, the class each label maps to, and what serving and drift need to know of e
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from {{ cookiecutter.package_name }}.errors import ConfigError
+
+# pandera only where a schema is built: serving reads the description (the service checks
+# requests with a schema of its own, serving/schemas.py), and the image has no pandera.
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 DESCRIPTION_FILE = "src/{{ cookiecutter.package_name }}/schema.py"
 Label = str | int | bool
@@ -169,10 +173,12 @@ class DataDescription:
 
     # Validation --------------------------------------------------------------------------------
 
-    def training_schema(self) -> pa.DataFrameSchema:
+    def training_schema(self) -> "pa.DataFrameSchema":
         """Every column of the training data. A row repeated whole (loaded twice, say) would
         leak between the splits, so training data must have none; rows that share features
         but differ in their identifiers or target are different records and are kept."""
+        import pandera.pandas as pa
+
         return pa.DataFrameSchema(
             {
                 **self._passthrough_columns(required=True),
@@ -186,9 +192,11 @@ class DataDescription:
             report_duplicates="exclude_first",
         )
 
-    def input_schema(self) -> pa.DataFrameSchema:
+    def input_schema(self) -> "pa.DataFrameSchema":
         """Rows to score: the features; identifiers, time, target and ignored columns may be
         there too; anything else is refused, as it is most likely a misnamed feature."""
+        import pandera.pandas as pa
+
         return pa.DataFrameSchema(
             {
                 **self._passthrough_columns(required=False),
@@ -200,14 +208,18 @@ class DataDescription:
             ordered=False,
         )
 
-    def features_schema(self) -> pa.DataFrameSchema:
+    def features_schema(self) -> "pa.DataFrameSchema":
         """The features only, whatever else the frame holds (drift checks, for one)."""
+        import pandera.pandas as pa
+
         return pa.DataFrameSchema(self._feature_columns(), strict="filter", ordered=False)
 
-    def _feature_columns(self) -> dict[str, pa.Column]:
+    def _feature_columns(self) -> dict[str, "pa.Column"]:
         return {feature.name: _feature_column(feature) for feature in self.features}
 
-    def _passthrough_columns(self, required: bool) -> dict[str, pa.Column]:
+    def _passthrough_columns(self, required: bool) -> dict[str, "pa.Column"]:
+        import pandera.pandas as pa
+
         columns = {
             name: pa.Column(str, nullable=True, coerce=True, required=required)
             for name in self.identifiers
@@ -218,10 +230,14 @@ class DataDescription:
             )
         return columns
 
-    def _ignored_columns(self) -> dict[str, pa.Column]:
+    def _ignored_columns(self) -> dict[str, "pa.Column"]:
+        import pandera.pandas as pa
+
         return {name: pa.Column(nullable=True, required=False) for name in self.ignored}
 
-    def _target_column(self, required: bool = True) -> pa.Column:
+    def _target_column(self, required: bool = True) -> "pa.Column":
+        import pandera.pandas as pa
+
         labels = self.target.labels
         if labels is None:
             check = pa.Check(_finite, name="finite")
@@ -244,7 +260,9 @@ def _booleans_from_text(values: pd.Series) -> pd.Series:
     )
 
 
-def _feature_column(feature: Feature) -> pa.Column:
+def _feature_column(feature: Feature) -> "pa.Column":
+    import pandera.pandas as pa
+
     if isinstance(feature, Categorical):
         return pa.Column(
             str, checks=pa.Check.isin(list(feature.values)), nullable=feature.nullable, coerce=True

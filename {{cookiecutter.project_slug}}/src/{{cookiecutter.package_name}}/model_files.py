@@ -14,7 +14,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import mlflow.artifacts
 import yaml
 
 from {{ cookiecutter.package_name }}.errors import UnsafeModelError
@@ -38,6 +37,9 @@ def load_estimator(location: str | Path, source: str | None = None):
     source = source or str(location)
     if not str(location).startswith(REGISTRY_PREFIX):
         return _load_directory(Path(location), source)
+    # Here rather than at the top: serving an export (the image) needs no MLflow, and has none.
+    import mlflow.artifacts
+
     with tempfile.TemporaryDirectory(prefix="model-") as scratch:
         # Files only: downloading imports nothing and builds nothing from them.
         directory = mlflow.artifacts.download_artifacts(

@@ -9,25 +9,29 @@ card that `make card` attached to the version's run (`model_card/`), if there is
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import mlflow
-from mlflow import MlflowClient
-from mlflow.entities.model_registry import ModelVersion
-
-from {{ cookiecutter.package_name }} import registry, tracking
 from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR, HTML_FILE, MARKDOWN_FILE
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.tasks import Task, project_task
+
+# MLflow and the registry only in the functions that export: serving reads an export's file
+# names from here, and the image, which serves one, has no MLflow.
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
 
 MODEL_DIR = "model"
 LINEAGE_FILE = "lineage.json"
 SERVING_FILE = "serving.json"
 
 
-def export_reference(reference: str, destination: Path) -> ModelVersion:
+def export_reference(reference: str, destination: Path) -> "ModelVersion":
     """Export the version that an alias, number or `models:/` URI names, with params.yaml's
     task and decision threshold."""
+    from {{ cookiecutter.package_name }} import registry, tracking
+
     params = load_params()
     client = tracking.connect()
     version = registry.resolve(client, params.mlflow.model_name, reference)
@@ -37,12 +41,16 @@ def export_reference(reference: str, destination: Path) -> ModelVersion:
 
 
 def export_version(
-    client: MlflowClient,
-    version: ModelVersion,
+    client: "MlflowClient",
+    version: "ModelVersion",
     destination: Path,
     task: Task,
     decision_threshold: float,
 ) -> None:
+    import mlflow.artifacts
+
+    from {{ cookiecutter.package_name }} import registry
+
     _replace_previous_export(destination)
     mlflow.artifacts.download_artifacts(
         artifact_uri=f"models:/{version.name}/{version.version}",

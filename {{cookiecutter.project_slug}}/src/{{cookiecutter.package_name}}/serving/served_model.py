@@ -1,5 +1,6 @@
 """A model ready to score requests: the estimator, its task, its threshold and its lineage."""
 
+import importlib.util
 import json
 import tempfile
 import warnings
@@ -12,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import sklearn
+import yaml
 
 from {{ cookiecutter.package_name }} import model_files
 from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR, HTML_FILE, MARKDOWN_FILE
@@ -104,6 +106,13 @@ class ServedModel:
 def load_model(source: str) -> ServedModel:
     """Load from the registry (`models:/...`) or from a directory made by `export`."""
     if source.startswith(model_files.REGISTRY_PREFIX):
+        if importlib.util.find_spec("mlflow") is None:
+            raise ProjectError(
+                f"{source}: serving from the registry needs MLflow, which this environment "
+                "lacks (the image installs the serving runtime alone); serve an export "
+                "(`make export`, then SERVING_MODEL=build/model), or install the project's "
+                "pipeline group (`uv sync`)"
+            )
         with tempfile.TemporaryDirectory(prefix="serving-") as scratch:
             export = Path(scratch) / "export"
             export_reference(source, export)
@@ -112,8 +121,6 @@ def load_model(source: str) -> ServedModel:
 
 
 def load_export(directory: Path, source: str) -> ServedModel:
-    import mlflow.models
-
     if not (directory / LINEAGE_FILE).exists():
         raise ProjectError(
             f"{directory}: not a model export (no {LINEAGE_FILE}); create one with "
@@ -122,11 +129,13 @@ def load_export(directory: Path, source: str) -> ServedModel:
     lineage = json.loads((directory / LINEAGE_FILE).read_text())
     serving = json.loads((directory / SERVING_FILE).read_text())
     task = served_task(serving, source)
-    model_path = str(directory / MODEL_DIR)
+    model_path = directory / MODEL_DIR
     # First, so nothing else reads a model that this refuses.
     estimator = model_files.load_estimator(model_path, f"{source} (version {lineage['version']})")
-    metadata = mlflow.models.Model.load(model_path)
-    inputs = signature_inputs(metadata.signature, source)
+    # The MLmodel file that load_estimator has just checked, read as data again for the
+    # signature and the input example: serving needs no MLflow (the image has none).
+    metadata = yaml.safe_load((model_path / model_files.MLMODEL_FILE).read_text())
+    inputs = signature_inputs(metadata.get("signature"), source)
     check_model_inputs(inputs, task, source)
     fitted = getattr(estimator, "feature_names_in_", None)
     if fitted is not None:
@@ -146,7 +155,7 @@ def load_export(directory: Path, source: str) -> ServedModel:
         features_as=FLOAT_FRAME if numbers_only else DESCRIBED_FRAME,
         card=read_card(directory),
     )
-    return warm_up(model, metadata.load_input_example(model_path))
+    return warm_up(model, input_example(model_path, metadata.get("saved_input_example_info")))
 
 
 def read_card(directory: Path) -> Card | None:
@@ -185,14 +194,25 @@ def _task_text(task: dict) -> str:
     return f"task {task['task']!r} with labels {task['classes']}"
 
 
-def signature_inputs(signature, source: str) -> tuple[str, ...]:
-    """The input names of a model's signature."""
+def signature_inputs(signature: dict | None, source: str) -> tuple[str, ...]:
+    """The input names of a model's signature, as the MLmodel file keeps it: `inputs` is a JSON
+    list with a spec per input, named for a column."""
     if signature is None:
         raise ProjectError(f"{source}: the model has no signature, so its inputs are unknown")
-    names = signature.inputs.input_names()
+    names = [spec.get("name") for spec in json.loads(signature["inputs"])]
     if any(not isinstance(name, str) for name in names):
         raise ProjectError(f"{source}: the signature must name its input columns")
     return tuple(names)
+
+
+def input_example(model_path: Path, saved: dict | None) -> pd.DataFrame | None:
+    """The rows saved with the model as its input example, or None if it has none. MLflow
+    saves a table as a JSON object of `columns` and `data`; the model's own conversion of its
+    features (`ServedModel._features`) gives each column its type."""
+    if saved is None:
+        return None
+    example = json.loads((model_path / saved["artifact_path"]).read_text())
+    return pd.DataFrame(example["data"], columns=example["columns"])
 
 
 def check_model_inputs(inputs: tuple[str, ...], task: Task, source: str) -> None:
