@@ -1,10 +1,29 @@
 """Sessions for linting and testing; each installs exactly what uv.lock pins."""
 
+from collections import Counter
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "unit", "integration"]
 nox.options.reuse_existing_virtualenvs = True
+
+PACKAGE = "{{ cookiecutter.package_name }}"
+# The modules that decide: the quality gate, the registry's aliases and rollback, what the
+# service accepts, and drift; paths under src/PACKAGE/. `nox -s mutation -- PATH...` mutates
+# others instead.
+DECISION_MODULES = [
+    "gate.py",
+    "registry.py",
+    "serving/schemas.py",
+    "serving/limits.py",
+    "drift/compare.py",
+    "drift/check.py",
+]
+# A mutant is killed when a test fails on it, or when it makes the tests run past mutmut's
+# timeout (a loop that no longer ends, say).
+KILLED = {"killed", "timeout"}
 
 
 def sync(session: nox.Session, *options: str) -> None:
@@ -49,3 +68,38 @@ def integration(session: nox.Session) -> None:
     """Run the pipeline in a copy of the project and check its outputs and the registry."""
     sync(session, "--no-default-groups", "--group=test")
     session.run("pytest", *(session.posargs or ["tests/integration"]))
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """Make small changes (mutants) to the decision modules, or to the modules given, run the
+    unit tests on each, and print per module how many of them the tests caught."""
+    sync(session, "--no-default-groups", "--group=test", "--group=mutation")
+    paths = session.posargs or DECISION_MODULES
+    unknown = [path for path in paths if not Path("src", PACKAGE, path).exists()]
+    if unknown:
+        session.error(
+            f"no module {', '.join(unknown)} in src/{PACKAGE}/; give paths under it, such as "
+            "drift/compare.py"
+        )
+    # mutmut names each mutant after its module and function: PACKAGE.module.x_name__mutmut_3.
+    modules = {path: f"{PACKAGE}.{path.removesuffix('.py').replace('/', '.')}." for path in paths}
+    session.run("mutmut", "run", *(f"{module}*" for module in modules.values()))
+    results = session.run("mutmut", "results", "--all", "true", silent=True)
+    # One line per mutant: "    PACKAGE.module.x_name__mutmut_3: STATUS".
+    lines = [line.strip() for line in results.splitlines()]
+    status = dict(line.rsplit(": ", 1) for line in lines if line.startswith(f"{PACKAGE}."))
+    print("\nMutants killed by the unit tests (a test failed or timed out), per module:")
+    left = []
+    for path, module in modules.items():
+        mutants = {name: state for name, state in status.items() if name.startswith(module)}
+        counts = Counter(mutants.values())
+        killed = sum(counts[state] for state in KILLED)
+        share = 100 * killed / max(len(mutants), 1)
+        # How the rest fared, and how many were killed by a timeout.
+        rest = ", ".join(f"{count} {state}" for state, count in counts.items() if state != "killed")
+        print(f"  {path:20} {killed:5}/{len(mutants):<5} {share:5.1f}%  {rest}")
+        left += [f"{name} ({state})" for name, state in mutants.items() if state not in KILLED]
+    if left:
+        print("\nNot killed (`.nox/mutation/bin/mutmut show NAME` shows the change):")
+        print("\n".join(f"  {name}" for name in left))

@@ -1,17 +1,13 @@
 import json
-import math
-from dataclasses import replace
 
 import pytest
 import yaml
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.config import PARAMS_FILE, load_params
-from {{ cookiecutter.package_name }}.data import write_table
 from {{ cookiecutter.package_name }}.drift.profile import build_profile, save_profile
 from {{ cookiecutter.package_name }}.registry import CHALLENGER, CHAMPION
 from {{ cookiecutter.package_name }}.schema import DATA
-from {{ cookiecutter.package_name }}.tasks import project_task
 
 from tests.synthetic import synthetic_frame
 
@@ -131,22 +127,6 @@ def test_bad_serving_settings_are_one_clear_line(monkeypatch, capsys):
         "error: serving settings: SERVING_ROLLOUT=shadow needs SERVING_CHALLENGER "
         "(for example models:/<name>@challenger)\n"
     )
-
-
-@pytest.fixture
-def gate_store(registry_store):
-    """The registry store, with held-out rows to judge on and a gate whose only bar is the
-    champion: every value of the primary metric is acceptable, and any improvement will do."""
-    params = registry_store.params
-    write_table(synthetic_frame(200, seed=2), params.paths.test_data)
-    primary = project_task(params.task.kind).metrics[params.gate.primary_metric]
-    rules = yaml.safe_load(PARAMS_FILE.read_text())
-    rules["gate"].update(
-        worst_acceptable=-math.inf if primary.greater_is_better else math.inf,
-        min_improvement=0.0,
-    )
-    PARAMS_FILE.write_text(yaml.safe_dump(rules))
-    return replace(registry_store, params=load_params())
 
 
 def gate_files(params) -> tuple[dict, str]:
