@@ -201,6 +201,8 @@ def test_a_finished_run_is_registered_once_as_challenger_with_its_lineage(regist
     registration = registry.register(store.params)
     version = str(registration.version.version)
     assert (registration.created, version) == (True, "3")
+    # The model the training run logged.
+    assert registration.version.run_id == run_id
     assert store.aliases() == {registry.CHALLENGER: version}
     recorded = tags(store, version)
     assert {key: recorded[key] for key in ("git_commit", "git_branch")} == {
@@ -220,6 +222,16 @@ def test_a_finished_run_is_registered_once_as_challenger_with_its_lineage(regist
     again = registry.register(store.params)
     assert (again.created, str(again.version.version)) == (False, version)
     assert store.versions() == [store.worse, store.better, version]
+
+
+def test_a_model_file_registered_twice_is_found_as_its_oldest_version(registry_store):
+    # As two machines registering the same file at once against a tracking server may leave it.
+    store = registry_store
+    for version in (store.better, store.worse):
+        store.client.set_model_version_tag(store.name, version, registry.MODEL_HASH_TAG, "one file")
+    found = registry.registered_version(store.client, store.name, "one file")
+    assert str(found.version) == store.worse
+    assert registry.registered_version(store.client, store.name, "another file") is None
 
 
 def test_a_first_registration_creates_the_model_and_names_unknown_data(registry_store):

@@ -41,10 +41,10 @@ class Client:
     `disconnect_after` seconds."""
 
     def __init__(self, *chunks: bytes, delays: tuple = (), disconnect_after: float | None = None):
+        # The last chunk leaves `more_body` out, which ASGI reads as false.
         self.messages = [
-            {"type": "http.request", "body": chunk, "more_body": index < len(chunks) - 1}
-            for index, chunk in enumerate(chunks)
-        ]
+            {"type": "http.request", "body": chunk, "more_body": True} for chunk in chunks[:-1]
+        ] + [{"type": "http.request", "body": chunk} for chunk in chunks[-1:]]
         self.delays = list(delays) + [0] * (len(chunks) - len(delays))
         self.disconnect_after = disconnect_after
         self.reads = 0
@@ -132,6 +132,10 @@ def test_a_body_declared_over_the_limit_is_refused_before_it_is_read():
     # The server closes the connection rather than read the rest.
     assert client.headers() == refusal_headers(client, connection="close")
     assert client.reads == 0
+    assert [message["type"] for message in client.sent] == [
+        "http.response.start",
+        "http.response.body",
+    ]
 
 
 def test_a_body_declared_at_the_limit_is_read():
