@@ -21,7 +21,9 @@ LOCAL_REMOTE = Path("..") / "{{ cookiecutter.project_slug }}-dvc-storage"
 COMMIT_MESSAGE = "Track the data with DVC"
 
 
-def _run(*command: str) -> str:
+def run(*command: str, then: str = "run `make setup` again") -> str:
+    """Run dvc or git and return its output; a failure is an error naming the command, its last
+    line of output, and `then`: what to do once it is fixed."""
     # The dvc of this interpreter: the project's environment, whatever PATH holds.
     argv = [sys.executable, "-m", *command] if command[0] == "dvc" else list(command)
     result = subprocess.run(argv, capture_output=True, text=True)  # nosec B603  # no shell
@@ -29,7 +31,7 @@ def _run(*command: str) -> str:
         reason = (result.stderr or result.stdout).strip().splitlines()
         raise ConfigError(
             f"`{' '.join(command)}` failed: {reason[-1] if reason else 'no message'}; fix that "
-            "and run `make setup` again"
+            f"and {then}"
         )
     return result.stdout
 
@@ -56,18 +58,18 @@ def init_data_versioning(raw_data: Path) -> str:
             "track; put the data there, or make another table the data with `make adopt`"
         )
     if not DVC_CONFIG.exists():
-        _run("dvc", "init", "--quiet")
+        run("dvc", "init", "--quiet")
     # DVC stages the .dvc files it writes for the next git commit.
-    _run("dvc", "config", "core.autostage", "true")
-    if not _run("dvc", "remote", "list").strip():
-        _run("dvc", "remote", "add", "--default", "local", str(LOCAL_REMOTE))
-    _run("dvc", "add", "--quiet", str(raw_data))
-    _run("dvc", "push", "--quiet")
+    run("dvc", "config", "core.autostage", "true")
+    if not run("dvc", "remote", "list").strip():
+        run("dvc", "remote", "add", "--default", "local", str(LOCAL_REMOTE))
+    run("dvc", "add", "--quiet", str(raw_data))
+    run("dvc", "push", "--quiet")
     # What `dvc init` and `dvc add` write for git; nothing else of the work tree is committed.
     written = [*DVC_INIT_FILES, tracked, raw_data.with_name(".gitignore")]
     names = [str(path) for path in written]
-    if _run("git", "status", "--porcelain", "--", *names).strip():
-        _run("git", *_git_identity(), "commit", "--quiet", "-m", COMMIT_MESSAGE, "--", *names)
+    if run("git", "status", "--porcelain", "--", *names).strip():
+        run("git", *_git_identity(), "commit", "--quiet", "-m", COMMIT_MESSAGE, "--", *names)
     return (
         f"DVC set up: {raw_data} tracked by {tracked}, pushed to the remote `local` "
         f"({LOCAL_REMOTE}), and DVC's files committed ({COMMIT_MESSAGE!r})"

@@ -6,14 +6,13 @@ stay as they were; only the values the task decides change.
 
 import io
 import shutil
-import subprocess  # nosec B404  # dvc only, as this interpreter's module
-import sys
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from {{ cookiecutter.package_name }} import versioning
 from {{ cookiecutter.package_name }}.errors import ConfigError
 from {{ cookiecutter.package_name }}.tasks import TASKS, TaskKind
 
@@ -69,14 +68,8 @@ def copy(data: Path, destination: Path) -> None:
 
 def track(raw_data: Path) -> None:
     """Version the raw data with DVC (autostage adds its .dvc file to git)."""
-    command = [sys.executable, "-m", "dvc", "add", "--quiet", str(raw_data)]
-    result = subprocess.run(command, capture_output=True, text=True)  # nosec B603  # no shell
-    if result.returncode != 0:
-        reason = (result.stderr or result.stdout).strip().splitlines()
-        raise ConfigError(
-            f"`dvc add {raw_data}` failed: {reason[-1] if reason else 'no message'}; "
-            "fix that and run it again (the description and params.yaml are written)"
-        )
+    then = "run it again (the description and params.yaml are written)"
+    versioning.run("dvc", "add", "--quiet", str(raw_data), then=then)
 
 
 # Where ruamel.yaml keeps the comment after an entry: for a mapping's key, in the third place;
