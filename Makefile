@@ -8,7 +8,6 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 NOX := .venv/bin/nox
 # Where the test sessions note each test they skipped for lack of a tool, for one list at the end.
 SKIPPED := .nox/skipped-tests
-export UV_COMPILE_BYTECODE ?= 1
 
 .PHONY: help demo test
 

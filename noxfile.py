@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import nox
@@ -22,6 +23,9 @@ DEMO_DIR = Path("build/demo")
 # What the uv backend sets to point uv and python at a session's venv; a baked project's own
 # Makefile must pick its environment instead.
 SESSION_VARIABLES = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON")
+# The demo project's make: out of the session's venv, and with the uv that runs nox (the tools
+# group's), which its Makefile would otherwise install a private copy of where PATH has none.
+DEMO_MAKE_ENV = dict.fromkeys(SESSION_VARIABLES) | {"UV": str(Path(sys.executable).with_name("uv"))}
 # Where the baked project's service logs its predictions by default.
 PREDICTION_LOG = "logs/predictions.jsonl"
 WHAT_NEXT = """
@@ -86,11 +90,10 @@ def demo(session: nox.Session) -> None:
     DEMO_DIR.mkdir(parents=True)
     session.run("cookiecutter", "--no-input", "--output-dir", str(DEMO_DIR), TEMPLATE)
     project = next(path for path in DEMO_DIR.iterdir() if (path / "dvc.yaml").exists())
-    env = dict.fromkeys(SESSION_VARIABLES)
     with session.chdir(project):
         for target in ["setup", "repro", "register", "promote"]:
-            session.run("make", target, external=True, env=env)
-        session.run("make", "predict", "OUTPUT=predictions.csv", external=True, env=env)
+            session.run("make", target, external=True, env=DEMO_MAKE_ENV)
+        session.run("make", "predict", "OUTPUT=predictions.csv", external=True, env=DEMO_MAKE_ENV)
         session.run("head", "-n", "4", "predictions.csv", external=True)
     predict_over_http(session, project)
     print(WHAT_NEXT.format(project=project), flush=True)
@@ -117,7 +120,7 @@ def predict_over_http(session: nox.Session, project: Path) -> None:
                 "smoke",
                 f"SMOKE_URL=http://127.0.0.1:{port}",
                 external=True,
-                env=dict.fromkeys(SESSION_VARIABLES),
+                env=DEMO_MAKE_ENV,
             )
         logged = json.loads((project / PREDICTION_LOG).read_text().splitlines()[-1])
         session.log(f"The service logged the request ({PREDICTION_LOG}):")

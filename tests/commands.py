@@ -44,13 +44,11 @@ def project_environment() -> dict[str, str]:
     # The project's own Makefile decides which tools to use and where its environment is; the
     # test session's venv must not leak in.
     env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
-    # Compiling every installed module at set-up, the Makefile's default, makes a person's
-    # later starts faster; tests start each project's modules a few times only, and compiling
-    # them as they load saves minutes of every set-up. That holds only where compiled modules
-    # are written: with PYTHONDONTWRITEBYTECODE, which some machines set, each of the hundreds
-    # of processes a project's suites start would compile them again, doubling their time.
+    # The project's modules are compiled as they are first imported and written to __pycache__;
+    # with PYTHONDONTWRITEBYTECODE, which some machines set, each of the hundreds of processes a
+    # project's suites start would compile them again, doubling their time.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env | {"UV_COMPILE_BYTECODE": "0"}
+    return env
 
 
 def run_make(project: Path, *arguments: str) -> subprocess.CompletedProcess:

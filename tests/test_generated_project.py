@@ -61,8 +61,8 @@ PREDICTION_LOG = "logs/predictions.jsonl"
 # Rows per request when a whole split goes to the service.
 BATCH_ROWS = 100
 UNSEEN = "never-seen-before"
-# The generated project's integration tests of its pipeline, run in its own environment.
-PIPELINE_TESTS = ["-m", "pytest", "-q", "tests/integration/test_pipeline.py"]
+# The generated project's integration tests of its pipeline, run by its own nox session.
+PIPELINE_TESTS = ["-m", "nox", "-s", "integration", "--", "tests/integration/test_pipeline.py"]
 
 
 @dataclass

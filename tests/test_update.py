@@ -9,7 +9,7 @@ import pytest
 from cookiecutter.main import cookiecutter
 
 from tests.baking import TEMPLATE_ROOT
-from tests.commands import commit_all, cruft, git, make
+from tests.commands import commit_all, cruft, git, make, run_make
 
 pytestmark = pytest.mark.slow
 
@@ -140,6 +140,5 @@ def test_the_updated_project_passes_its_unit_tests(updated):
     project, _, _ = updated
     make(project, "setup")
     assert NEW_TARGET in make(project, "help")
-    unit_tests = [str(project / ".venv/bin/pytest"), "tests/unit", "-q"]
-    result = subprocess.run(unit_tests, cwd=project, capture_output=True, text=True)
+    result = run_make(project, "unit")
     assert result.returncode == 0, result.stdout + result.stderr
