@@ -1,6 +1,7 @@
 """Stage train: fit the model, log it to MLflow with its lineage, and keep a local copy."""
 
 import json
+import logging
 import shutil
 import warnings
 
@@ -14,6 +15,12 @@ from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.data import features_and_target, read_table
 from {{ cookiecutter.package_name }}.model import TRUSTED_TYPES, build_model
 from {{ cookiecutter.package_name }}.pipeline.tune import tune_run_id, tuned_train_params
+
+# What MLflow says of the environment while it logs the model: that it found the project's
+# uv.lock (which it stores beside the model) and that pip, which uv-made environments lack, has
+# no version for the model's conda.yaml. The requirements are listed below, so neither asks
+# anything of the reader.
+QUIET_LOGGERS = ["mlflow.utils.uv_utils", "mlflow.utils.environment"]
 
 
 def run(params: Params) -> dict:
@@ -48,6 +55,8 @@ def run(params: Params) -> dict:
         _log_training_data(
             mlflow.data.from_pandas(train, source=str(params.paths.train_data), name="train")
         )
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
         model_info = mlflow.sklearn.log_model(
             model,
             name="model",
