@@ -23,9 +23,13 @@ DEMO_DIR = Path("build/demo")
 # What the uv backend sets to point uv and python at a session's venv; a baked project's own
 # Makefile must pick its environment instead.
 SESSION_VARIABLES = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON")
-# The demo project's make: out of the session's venv, and with the uv that runs nox (the tools
-# group's), which its Makefile would otherwise install a private copy of where PATH has none.
-DEMO_MAKE_ENV = dict.fromkeys(SESSION_VARIABLES) | {"UV": str(Path(sys.executable).with_name("uv"))}
+# The demo project's make: out of the session's venv; with the uv that runs nox (the tools
+# group's), which its Makefile would otherwise install a private copy of where PATH has none;
+# and keeping the bytecode its commands compile as they import, whatever this shell says, so
+# that it neither compiles all its packages at install nor anything twice.
+DEMO_MAKE_ENV = dict.fromkeys([*SESSION_VARIABLES, "PYTHONDONTWRITEBYTECODE"]) | {
+    "UV": str(Path(sys.executable).with_name("uv"))
+}
 # Where the baked project's service logs its predictions by default.
 PREDICTION_LOG = "logs/predictions.jsonl"
 WHAT_NEXT = """
@@ -105,7 +109,7 @@ def predict_over_http(session: nox.Session, project: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
+    env = {key: value for key, value in (os.environ | DEMO_MAKE_ENV).items() if value is not None}
     (package,) = [path.parent.name for path in (project / "src").glob("*/__init__.py")]
     # What `make serve` runs, without make: stopped, the server ends on its signal, which make
     # would report as an error.
