@@ -11,7 +11,7 @@ import yaml
 from wcmatch.glob import GLOBSTAR, globmatch
 
 from tests import ci_files
-from tests.baking import bake_into, package_of
+from tests.baking import bake_into, package_of, read_yaml
 from tests.commands import git, project_environment, require_tool
 
 SCHEMAS = {
@@ -32,18 +32,9 @@ PATH_FILTERS = {
     "gitlab": (ci_files.gitlab_path_filters, "reproduce", "image"),
     "azure": (ci_files.azure_path_filters, "train", "deploy"),
 }
-TRAINING_INPUTS = [
-    "params.yaml",
-    "dvc.yaml",
-    "dvc.lock",
-    # Any table's DVC file, not only the sample's.
-    "data/raw/customers.csv.dvc",
-    "src/my_ml_project/pipeline/train.py",
-    "src/my_ml_project/model.py",
-    "src/my_ml_project/tuning.py",
-    "src/my_ml_project/schema.py",
-    "src/my_ml_project/model_files.py",
-]
+# What retrains besides the files the stages depend on: the parameters, the pipeline with its
+# lock, the locked libraries, and any table's DVC file (the sample's is written at set-up).
+PIPELINE_FILES = ["params.yaml", "dvc.yaml", "dvc.lock", "uv.lock", "data/raw/customers.csv.dvc"]
 SERVING_CODE = ["src/my_ml_project/serving/app.py", "Dockerfile"]
 
 
@@ -188,12 +179,32 @@ def test_serving_code_alone_does_not_start_training(ci_project):
         assert serving in selected(filters, path), path
 
 
-def test_training_inputs_start_training(ci_project):
+def training_inputs(project: Path) -> set[str]:
+    """The files dvc.yaml's stages depend on (not their data, which DVC tracks), and the above."""
+    stages = read_yaml(project, "dvc.yaml")["stages"]
+    deps = {dep for stage in stages.values() for dep in stage["deps"] if not dep.startswith("${")}
+    return deps | set(PIPELINE_FILES)
+
+
+def test_training_starts_on_the_pipelines_inputs_and_nothing_else(ci_project):
+    """The filters agree with dvc.yaml both ways: a change to a stage's dependency retrains, a
+    change to anything else does not. A package's __init__.py, which holds its docstring, may go
+    either way."""
     provider, project = ci_project
     read_filters, training, _ = PATH_FILTERS[provider]
     filters = read_filters(project)
-    for path in TRAINING_INPUTS:
+    inputs = training_inputs(project)
+    for path in sorted(inputs):
         assert training in selected(filters, path), path
+    others = [
+        str(path.relative_to(project))
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.parts and path.name != "__init__.py"
+    ]
+    starting = [
+        path for path in others if path not in inputs and training in selected(filters, path)
+    ]
+    assert starting == []
 
 
 # The jobs a merge request runs; gitlab-ci-local runs them on this machine's shell.
