@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -78,6 +79,11 @@ def drift_workspace(tmp_path, monkeypatch):
     # One value in every row of the first feature: unlike the training data by far.
     batch.assign(**{FIRST: batch[FIRST].dropna().iloc[0]}).to_csv("shifted.csv", index=False)
     return params.paths
+
+
+def test_the_makefile_reads_the_drift_exit_status_the_cli_sets():
+    makefile = (Path(__file__).parents[2] / "Makefile").read_text()
+    assert f"\nDRIFT_EXIT_STATUS := {cli.DRIFT_EXIT_STATUS}\n" in makefile
 
 
 def test_the_drift_exit_status_tells_ci_whether_to_retrain(drift_workspace, capsys):
