@@ -19,11 +19,10 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException, RestException
 
 from {{ cookiecutter.package_name }} import lineage, model_files, tracking
+from {{ cookiecutter.package_name }}.aliases import CHALLENGER, CHAMPION
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.errors import ProjectError
 
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 PREVIOUS_CHAMPION_TAG = "previous_champion"
 MODEL_HASH_TAG = "model_md5"
 # The stage that judges the model: a model it has not scored is not registered.

@@ -5,10 +5,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from {{ cookiecutter.package_name }}.aliases import CHALLENGER, CHAMPION
 from {{ cookiecutter.package_name }}.serving.settings import RolloutMode
-
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 
 
 @dataclass(frozen=True)
