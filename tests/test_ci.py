@@ -1,5 +1,6 @@
 """The generated CI files: valid for their provider, equivalent across providers, filtered right."""
 
+import ast
 import json
 import re
 import subprocess
@@ -168,6 +169,36 @@ def test_each_github_job_that_reports_notes_when_it_started(tmp_path):
 
 def selected(filters: dict[str, list[str]], path: str) -> set[str]:
     return {name for name, patterns in filters.items() if globmatch(path, patterns, flags=GLOBSTAR)}
+
+
+def served_modules(project: Path) -> set[str]:
+    """The package's modules the service runs: its app and what they import when loaded,
+    transitively. Imports inside functions are left out: they load what `make serve` and
+    `make export` need of the pipeline's libraries, which the image does not install."""
+    package = project / "src" / package_of(project)
+    todo, found = [package / "serving/app.py"], set()
+    while todo:
+        module = todo.pop()
+        found.add(module)
+        for node in ast.parse(module.read_text()).body:
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(package.name):
+                parts = node.module.split(".")[1:]
+                for name in [parts, *([*parts, alias.name] for alias in node.names)]:
+                    path = package.joinpath(*name).with_suffix(".py")
+                    if name and path.exists() and path not in found:
+                        todo.append(path)
+    return {str(path.relative_to(project)) for path in found}
+
+
+def test_a_change_to_what_the_service_runs_retrains_or_deploys(ci_project):
+    provider, project = ci_project
+    read_filters, training, serving = PATH_FILTERS[provider]
+    filters = read_filters(project)
+    modules = served_modules(project)
+    assert f"src/{package_of(project)}/tasks.py" in modules
+    assert [
+        path for path in sorted(modules) if not {training, serving} & selected(filters, path)
+    ] == []
 
 
 def test_serving_code_alone_does_not_start_training(ci_project):
