@@ -9,7 +9,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 import boto3
 import psycopg
 
+from tests.integration.http_server import free_port
 from tests.integration.project_copy import PROJECT_ROOT
 
 # Debian keeps the server binaries off PATH, in one directory per major version.
@@ -78,12 +78,6 @@ def s3_client(endpoint: str):
         aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         region_name=S3_CREDENTIALS["AWS_DEFAULT_REGION"],
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def postgres_binaries() -> Path | None:
