@@ -1,0 +1,65 @@
+"""What the READMEs tell people to run exists: every make target and command of the project's
+CLI they name, so that removing one fails here until the README says otherwise."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.baking import TEMPLATE_ROOT, bake_into, package_of
+
+# Code as the READMEs show it: fenced blocks and `inline` spans; prose may say "make sense".
+CODE = re.compile(r"```.*?```|`[^`\n]+`", re.DOTALL)
+# `make repro push register` names three targets; a VARIABLE=value ends the list.
+MAKE = re.compile(r"(?:^|[\s`&;(])make ((?:[a-z][a-z-]*(?: |$))+)", re.MULTILINE)
+TARGET = re.compile(r"^([a-z][a-z-]*):", re.MULTILINE)
+
+
+def code(readme: Path) -> list[str]:
+    return CODE.findall(readme.read_text())
+
+
+def named_targets(readme: Path) -> set[str]:
+    return {target for span in code(readme) for run in MAKE.findall(span) for target in run.split()}
+
+
+def targets(makefile: Path) -> set[str]:
+    return set(TARGET.findall(makefile.read_text()))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return bake_into(tmp_path_factory.mktemp("readme"))
+
+
+def test_every_make_target_the_project_readme_names_exists(project):
+    named = named_targets(project / "README.md")
+    assert {"setup", "repro", "serve"} <= named
+    assert sorted(named - targets(project / "Makefile")) == []
+
+
+def test_every_make_target_the_template_readme_names_exists(project):
+    # Its commands run in the template's checkout, or in a project it generated.
+    named = named_targets(TEMPLATE_ROOT / "README.md")
+    assert {"demo", "test"} <= named
+    known = targets(TEMPLATE_ROOT / "Makefile") | targets(project / "Makefile")
+    assert sorted(named - known) == []
+
+
+def test_every_command_the_readmes_run_is_in_the_projects_cli(project):
+    package = package_of(project)
+    cli = (project / "src" / package / "cli.py").read_text()
+    commands = set(re.findall(r'\badd\(\s*"([a-z-]+)"', cli))
+    # The installed script is the project's name; `python -m` takes the package's.
+    invocation = re.compile(rf"(?:python -m {package}|\b{project.name}) ([a-z][a-z-]*)")
+    readmes = [project / "README.md", TEMPLATE_ROOT / "README.md"]
+    named = {
+        command
+        for readme in readmes
+        for span in code(readme)
+        for command in invocation.findall(span)
+    }
+    assert "drift" in named
+    assert sorted(named - commands) == []
+    # The package's name alone is no command.
+    assert [span for span in code(project / "README.md") if span.startswith(f"`{package} ")] == []
