@@ -1,18 +1,21 @@
-"""What the READMEs tell people to run exists: every make target and command of the project's
-CLI they name, so that removing one fails here until the README says otherwise."""
+"""What the READMEs name exists: every make target and command of the project's CLI they tell
+people to run, and every file of the project's code map, which in turn maps every file; so that
+adding, removing or renaming one fails here until the README says so."""
 
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.baking import TEMPLATE_ROOT, bake_into, package_of
+from tests.baking import DEFAULTS, TEMPLATE_ROOT, bake_into, package_of
 
 # Code as the READMEs show it: fenced blocks and `inline` spans; prose may say "make sense".
 CODE = re.compile(r"```.*?```|`[^`\n]+`", re.DOTALL)
 # `make repro push register` names three targets; a VARIABLE=value ends the list.
 MAKE = re.compile(r"(?:^|[\s`&;(])make ((?:[a-z][a-z-]*(?: |$))+)", re.MULTILINE)
 TARGET = re.compile(r"^([a-z][a-z-]*):", re.MULTILINE)
+# A row of the code map: a path (a directory ends with /), whose it is, what it holds.
+MAP_ROW = re.compile(r"^\| `([^`]+)` \| (yours|shared|template's) \| .+ \|$", re.MULTILINE)
 
 
 def code(readme: Path) -> list[str]:
@@ -63,3 +66,36 @@ def test_every_command_the_readmes_run_is_in_the_projects_cli(project):
     assert sorted(named - commands) == []
     # The package's name alone is no command.
     assert [span for span in code(project / "README.md") if span.startswith(f"`{package} ")] == []
+
+
+def code_map(project: Path) -> list[str]:
+    readme = (project / "README.md").read_text()
+    section = readme.split("\n## Code map\n", 1)[1].split("\n## ", 1)[0]
+    return MAP_ROW.findall(section)
+
+
+@pytest.mark.parametrize("ci_provider", DEFAULTS["ci_provider"])
+def test_the_code_map_names_every_file_once_and_nothing_else(tmp_path, ci_provider):
+    project = bake_into(tmp_path, ci_provider=ci_provider)
+    rows = code_map(project)
+    paths = [path for path, _ in rows]
+    assert len(paths) == len(set(paths))
+    assert [path for path in paths if not (project / path).exists()] == []
+    files = [
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    ]
+    directories = [path for path in paths if path.endswith("/")]
+    unmapped = [
+        file
+        for file in files
+        if file not in paths and not any(file.startswith(directory) for directory in directories)
+    ]
+    assert unmapped == []
+    # The package's modules each by name: a directory row covers a package of its own.
+    package = f"src/{package_of(project)}/"
+    modules = [file for file in files if file.startswith(package) and file.count("/") == 2]
+    assert [module for module in modules if module not in paths] == []
+    owners = dict(rows)
+    assert owners["params.yaml"] == owners[f"{package}schema.py"] == "yours"
