@@ -1,35 +1,33 @@
 """Sessions for the template itself; each installs its tools from uv.lock."""
 
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import nox
 
+# Baked by absolute path, which .cruft.json records for `cruft update` to find the template again.
+TEMPLATE = str(Path(__file__).resolve().parent)
+# For the tests' process helpers: nox runs this file from its directory but, started as a
+# script, does not put that directory on sys.path.
+sys.path.insert(0, TEMPLATE)
+from tests.processes import LEFT_OUT, free_port, project_environment  # noqa: E402  (after sys.path)
+
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "tests", "e2e"]
 nox.options.reuse_existing_virtualenvs = True
 
-# Baked by absolute path, which .cruft.json records for `cruft update` to find the template again.
-TEMPLATE = str(Path(__file__).resolve().parent)
 TEMPLATE_PROJECT = "{{cookiecutter.project_slug}}"
 # The generated project's Python is linted after baking, where it is valid Python.
 TEMPLATE_CODE = ["hooks", "tests", "bench", "noxfile.py", "local_extensions.py"]
 DEMO_DIR = Path("build/demo")
-# What the uv backend sets to point uv and python at a session's venv; a baked project's own
-# Makefile must pick its environment instead.
-SESSION_VARIABLES = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON")
-# The demo project's make: out of the session's venv; with the uv that runs nox (the tools
-# group's), which its Makefile would otherwise install a private copy of where PATH has none;
-# and keeping the bytecode its commands compile as they import, whatever this shell says, so
-# that it neither compiles all its packages at install nor anything twice.
-DEMO_MAKE_ENV = dict.fromkeys([*SESSION_VARIABLES, "PYTHONDONTWRITEBYTECODE"]) | {
-    "UV": str(Path(sys.executable).with_name("uv"))
-}
+# The demo project's make: in the project's environment (None unsets a variable for nox), with
+# the uv that runs nox (the tools group's), which its Makefile would otherwise install a private
+# copy of where PATH has none.
+DEMO_UV = {"UV": str(Path(sys.executable).with_name("uv"))}
+DEMO_MAKE_ENV = dict.fromkeys(LEFT_OUT) | DEMO_UV
 # Where the baked project's service logs its predictions by default.
 PREDICTION_LOG = "logs/predictions.jsonl"
 WHAT_NEXT = """
@@ -106,16 +104,13 @@ def demo(session: nox.Session) -> None:
 def predict_over_http(session: nox.Session, project: Path) -> None:
     """Start the project's service on the champion, have its smoke test send the first row of
     the project's data, print what the service logged of that prediction, stop it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {key: value for key, value in (os.environ | DEMO_MAKE_ENV).items() if value is not None}
+    port = free_port()
     (package,) = [path.parent.name for path in (project / "src").glob("*/__init__.py")]
     # What `make serve` runs, without make: stopped, the server ends on its signal, which make
     # would report as an error.
     serve = [".venv/bin/python", "-m", package, "serve", "--port", str(port)]
     session.log(" ".join(serve))
-    server = subprocess.Popen(serve, cwd=project, env=env)
+    server = subprocess.Popen(serve, cwd=project, env=project_environment() | DEMO_UV)
     try:
         # The smoke test waits until the service is ready, then sends one row.
         with session.chdir(project):

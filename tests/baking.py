@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from cookiecutter.main import cookiecutter
 
-from tests.commands import project_environment
+from tests.processes import project_environment
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_PROJECT = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"

@@ -1,6 +1,5 @@
 """Run git, make and cruft in a baked project or a template repository, as a person would."""
 
-import os
 import shutil
 import subprocess
 import sys
@@ -8,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-# What a nox session with the uv backend sets to point uv and python at its own venv.
-SESSION_VARIABLES = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"}
-
+from tests.processes import project_environment
 
 # What the tests need from the machine beyond Python: installed, when missing, by this script.
 SERVICES_SCRIPT = ".ci/services"
@@ -37,18 +34,6 @@ def commit_all(repo: Path, message: str) -> str:
     git(repo, "add", "--all")
     git(repo, *IDENTITY, "commit", "--quiet", "-m", message)
     return git(repo, "rev-parse", "HEAD").strip()
-
-
-def project_environment() -> dict[str, str]:
-    """The environment for a baked project's own commands."""
-    # The project's own Makefile decides which tools to use and where its environment is; the
-    # test session's venv must not leak in.
-    env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
-    # The project's modules are compiled as they are first imported and written to __pycache__;
-    # with PYTHONDONTWRITEBYTECODE, which some machines set, each of the hundreds of processes a
-    # project's suites start would compile them again, doubling their time.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
 
 
 def run_make(project: Path, *arguments: str) -> subprocess.CompletedProcess:

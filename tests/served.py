@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -16,16 +15,10 @@ from typing import IO
 
 import pytest
 
-from tests.commands import project_environment
+from tests.processes import free_port, project_environment
 
 READY_SECONDS = 180
 REQUEST_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def call(url: str, body: object | None = None, api_key: str | None = None) -> tuple[int, dict]:

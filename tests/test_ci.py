@@ -13,7 +13,8 @@ from wcmatch.glob import GLOBSTAR, globmatch
 
 from tests import ci_files
 from tests.baking import bake_into, package_of, read_yaml
-from tests.commands import git, project_environment, require_tool
+from tests.commands import git, require_tool
+from tests.processes import project_environment
 
 SCHEMAS = {
     "github": (["vendor.github-workflows"], [".github/workflows/*.yml"]),

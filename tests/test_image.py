@@ -11,7 +11,8 @@ from tests.baking import bake_into, package_of
 from tests.commands import make, project_python
 from tests.described import describe, project_path, request_rows
 from tests.docker_engine import base_image, docker, require_engine
-from tests.served import call, free_port
+from tests.processes import free_port
+from tests.served import call
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
