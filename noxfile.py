@@ -23,11 +23,11 @@ TEMPLATE_PROJECT = "{{cookiecutter.project_slug}}"
 # The generated project's Python is linted after baking, where it is valid Python.
 TEMPLATE_CODE = ["hooks", "tests", "bench", "noxfile.py", "local_extensions.py"]
 DEMO_DIR = Path("build/demo")
-# The demo project's make: in the project's environment (None unsets a variable for nox), with
-# the uv that runs nox (the tools group's), which its Makefile would otherwise install a private
-# copy of where PATH has none.
-DEMO_UV = {"UV": str(Path(sys.executable).with_name("uv"))}
-DEMO_MAKE_ENV = dict.fromkeys(LEFT_OUT) | DEMO_UV
+# The uv that runs nox (the tools group's), for a baked project's Makefile, which would otherwise
+# install a private copy where PATH has none.
+TEMPLATE_UV = {"UV": str(Path(sys.executable).with_name("uv"))}
+# The demo project's make: in the project's environment (None unsets a variable for nox).
+DEMO_MAKE_ENV = dict.fromkeys(LEFT_OUT) | TEMPLATE_UV
 # Where the baked project's service logs its predictions by default.
 PREDICTION_LOG = "logs/predictions.jsonl"
 WHAT_NEXT = """
@@ -110,7 +110,7 @@ def predict_over_http(session: nox.Session, project: Path) -> None:
     # would report as an error.
     serve = [".venv/bin/python", "-m", package, "serve", "--port", str(port)]
     session.log(" ".join(serve))
-    server = subprocess.Popen(serve, cwd=project, env=project_environment() | DEMO_UV)
+    server = subprocess.Popen(serve, cwd=project, env=project_environment() | TEMPLATE_UV)
     try:
         # The smoke test waits until the service is ready, then sends one row.
         with session.chdir(project):
@@ -134,7 +134,7 @@ def bench(session: nox.Session) -> None:
     """Run a benchmark script from bench/ (default: pipeline) and print its figures."""
     sync(session, "bake")
     for name in session.posargs or ["pipeline"]:
-        session.run("python", f"bench/{name}.py")
+        session.run("python", f"bench/{name}.py", env=TEMPLATE_UV)
 
 
 @nox.session

@@ -1,4 +1,5 @@
-"""A project baked from the template for a benchmark, and its commands run in its own .venv."""
+"""A project baked from the template for a benchmark, and its commands run in its own .venv,
+with the template tests' helpers."""
 
 import os
 import subprocess
@@ -7,38 +8,24 @@ import time
 from pathlib import Path
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
-# What a nox session with the uv backend sets to point uv and python at its own venv; a baked
-# project must build and use its own .venv instead.
-SESSION_VARIABLES = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON")
+# The template's tests package, which `python bench/<name>.py` does not put on sys.path.
+sys.path.insert(0, str(TEMPLATE_ROOT))
+# `bake` for short: each benchmark bakes the defaults into a scratch directory.
+from tests.baking import bake_into as bake  # noqa: E402  (after sys.path)
+from tests.baking import package_of, read_yaml  # noqa: E402
+from tests.processes import project_environment  # noqa: E402
 
-
-def bake(output_dir: str | Path) -> Path:
-    """Bake the template with the default answers into `output_dir`; return the project."""
-    # Imported here: scripts also run parts of themselves in the project's .venv, without it.
-    from cookiecutter.main import cookiecutter
-
-    return Path(cookiecutter(str(TEMPLATE_ROOT), no_input=True, output_dir=str(output_dir)))
-
-
-def package_of(project: Path) -> str:
-    return next(path.name for path in (project / "src").iterdir() if path.is_dir())
+__all__ = ["TEMPLATE_ROOT", "bake", "environment", "package_of", "raw_data", "run", "timed"]
 
 
 def raw_data(project: Path) -> str:
     """The project's data, as params.yaml names it (relative to the project)."""
-    import yaml  # cookiecutter's and the project's own dependency
-
-    return yaml.safe_load((project / "params.yaml").read_text())["paths"]["raw_data"]
-
-
-def outside_nox() -> dict[str, str]:
-    """This process's environment without the variables that point at nox's venv."""
-    return {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
+    return read_yaml(project, "params.yaml")["paths"]["raw_data"]
 
 
 def environment(project: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The project's environment: its .venv first on PATH, as its Makefile does."""
-    env = outside_nox()
+    env = project_environment()
     env["PATH"] = f"{project / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
     return env | (extra or {})
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from cookiecutter.main import cookiecutter
 
 from tests.processes import project_environment
 
@@ -25,6 +24,10 @@ Bake = Callable[..., Path]
 
 def bake_into(output_dir: Path, **answers: str) -> Path:
     """Generate a project with these answers (defaults for the rest); return its path."""
+    # Imported here: the benchmarks also import this module from a baked project's environment,
+    # which has no cookiecutter.
+    from cookiecutter.main import cookiecutter
+
     return Path(
         cookiecutter(
             str(TEMPLATE_ROOT), no_input=True, extra_context=answers, output_dir=str(output_dir)
