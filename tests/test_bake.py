@@ -28,9 +28,10 @@ HOOK_FILES = {".cruft.json", "data/raw/.gitignore"}
 # Where the template keeps a sample data set for each task.
 SAMPLES = "data/raw/"
 LOCAL_STATE = (".git/",)
-# `${{` is GitHub's own expression syntax, not an unrendered Jinja variable; a `%}` alone ends a
-# percentage's format (`f"{share:.1%}"`), as every Jinja tag left would start with `{%`.
-LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%")
+# `${{` is GitHub's own expression syntax and `{{ $labels` Prometheus' (a Jinja expression never
+# starts with `$`), not unrendered Jinja variables; a `%}` alone ends a percentage's format
+# (`f"{share:.1%}"`), as every Jinja tag left would start with `{%`.
+LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{(?!\s*\$)|\{%")
 
 # Each grid entry: the answers given, and the repository name they should lead to.
 GRID = {
