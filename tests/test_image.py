@@ -1,14 +1,17 @@
 """Build the serving image with a real Docker engine and call the running container over HTTP."""
 
 import json
+import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.baking import bake_into, package_of
-from tests.commands import make, project_python
+from tests.commands import make, project_python, require_tool
 from tests.described import describe, project_path, request_rows
 from tests.docker_engine import base_image, docker, require_engine
 from tests.processes import free_port
@@ -19,6 +22,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.docker]
 IMAGE = "mlops-template-serving-test"
 TAG = "test"
 HEALTHY_TIMEOUT_SECONDS = 180
+# Prometheus scrapes (and evaluates its rules) this often in the test, and answers within this.
+PROMETHEUS_INTERVAL = "1s"
+PROMETHEUS_SECONDS = 60
 # The container's key for /predict and the full /model (SERVING_API_KEY, 16 characters at least).
 API_KEY = "image-test-key-0123456789"
 # Libraries of the generated project's groups that the image leaves out (pipeline, dask, team).
@@ -174,6 +180,70 @@ def test_the_image_holds_the_bytecode_of_what_the_service_imports(project, conta
         "and not os.path.exists(importlib.util.cache_from_source(f))))"
     )
     assert docker("exec", name, "python", "-c", check).stdout.split() == []
+
+
+def prometheus_query(url: str, query: str) -> list[dict]:
+    address = f"{url}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
+    with urllib.request.urlopen(address, timeout=5) as answer:
+        return json.loads(answer.read())["data"]["result"]
+
+
+def wait_for_result(url: str, query: str, server: subprocess.Popen, log: Path) -> float:
+    """The value of the query's one series, once Prometheus has one."""
+    deadline = time.monotonic() + PROMETHEUS_SECONDS
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()[-3000:]
+        try:
+            result = prometheus_query(url, query)
+        except OSError:  # not listening yet
+            result = []
+        if result:
+            (series,) = result
+            return float(series["value"][1])
+        time.sleep(1)
+    pytest.fail(f"Prometheus had no result for {query} within {PROMETHEUS_SECONDS} s")
+
+
+def test_prometheus_scrapes_the_container_and_records_its_rules(project, container, tmp_path):
+    """The project's Prometheus configuration and rules, with the container as the target and
+    a faster clock: the requests sent reach the recorded rate of the version that served them."""
+    require_tool("prometheus", "it scrapes the serving container in a test")
+    _, url = container
+    monitoring = project / "deploy/prometheus"
+    config = yaml.safe_load((monitoring / "prometheus.yml").read_text())
+    config["global"] = {
+        "scrape_interval": PROMETHEUS_INTERVAL,
+        "evaluation_interval": PROMETHEUS_INTERVAL,
+    }
+    config["rule_files"] = [str(monitoring / path) for path in config["rule_files"]]
+    (job,) = config["scrape_configs"]
+    job["static_configs"] = [{"targets": [url.removeprefix("http://")]}]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    prometheus_url = f"http://127.0.0.1:{free_port()}"
+    log = tmp_path / "prometheus.log"
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            ["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
+             f"--storage.tsdb.path={tmp_path / 'data'}",
+             f"--web.listen-address={prometheus_url.removeprefix('http://')}"],
+            stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+    try:
+        counted = 'sum(serving_requests_total{mode="served"})'
+        rate = 'model_version_mode:serving_requests:rate5m{model_version="1", mode="served"}'
+        # A rate needs an increase between two scrapes: the requests go after the first.
+        wait_for_result(prometheus_url, 'up{job="serving"} == 1', server, log)
+        before = wait_for_result(prometheus_url, counted, server, log)
+        row = request_rows(project, project_path(project, "raw_data"))[0]
+        sent = 5
+        for _ in range(sent):
+            assert call(f"{url}/predict", row, API_KEY)[0] == 200
+        wait_for_result(prometheus_url, f"{counted} >= {before + sent}", server, log)
+        assert wait_for_result(prometheus_url, f"{rate} > 0", server, log) > 0
+        assert prometheus_query(prometheus_url, 'ALERTS{alertstate="firing"}') == []
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_deploy_without_a_registry_keeps_the_image_local(project):
