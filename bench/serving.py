@@ -2,7 +2,9 @@
 
 Both run with one worker on this machine, in one run, loaded by wrk from a second process on
 127.0.0.1: requests/s and p50/p99 latency for 1-row and 100-row requests, rounds interleaved so
-that both servers see the same machine. In-process scoring times are the floor.
+that both servers see the same machine. The project's service also runs with two workers, for
+1-row requests on 8 connections, enough to keep both busy. In-process scoring times are the
+floor.
 
 Run with `nox --session bench -- serving`; needs wrk (`apt-get install wrk`). Figures go to
 stdout; nothing is asserted.
@@ -28,11 +30,14 @@ from baked import bake, environment, run
 PACKAGE = "my_ml_project"
 ROUNDS = 3
 SECONDS_PER_RUN = 5
-# (label, rows per request, connections)
+OURS = "this service"
+OURS_TWO_WORKERS = "this service, 2 workers"
+MLFLOW = "mlflow models serve"
+# (label, rows per request, connections, servers)
 CASES = [
-    ("1 row, 1 connection", 1, 1),
-    ("1 row, 8 connections", 1, 8),
-    ("100 rows, 1 conn", 100, 1),
+    ("1 row, 1 connection", 1, 1, (OURS, MLFLOW)),
+    ("1 row, 8 connections", 1, 8, (OURS, OURS_TWO_WORKERS, MLFLOW)),
+    ("100 rows, 1 conn", 100, 1, (OURS, MLFLOW)),
 ]
 WRK_SCRIPT = """
 wrk.method = "POST"
@@ -152,45 +157,45 @@ def main() -> None:
             theirs = scratch / f"mlflow-{rows}.json"
             data = [[record[name] for name in features] for record in records]
             theirs.write_text(json.dumps({"dataframe_split": {"columns": features, "data": data}}))
-            bodies[rows] = {"this service": ours, "mlflow models serve": theirs}
+            bodies[rows] = {OURS: ours, OURS_TWO_WORKERS: ours, MLFLOW: theirs}
         script = scratch / "post.lua"
         script.write_text(WRK_SCRIPT)
 
         # Other work on the machine moves the figures; the load average tells how much there was.
         load_before = os.getloadavg()[0]
-        ports = {"this service": free_port(), "mlflow models serve": free_port()}
+        ports = {name: free_port() for name in (OURS, OURS_TWO_WORKERS, MLFLOW)}
         commands = {
-            "this service": ["python", "-m", PACKAGE, "serve", "--port",
-                             str(ports["this service"])],
-            "mlflow models serve": ["mlflow", "models", "serve", "-m",
-                                    f"models:/{model_name}@champion", "--env-manager", "local",
-                                    "--workers", "1", "-h", "127.0.0.1", "-p",
-                                    str(ports["mlflow models serve"])],
+            OURS: ["python", "-m", PACKAGE, "serve", "--port", str(ports[OURS])],
+            OURS_TWO_WORKERS: ["python", "-m", PACKAGE, "serve", "--workers", "2", "--port",
+                               str(ports[OURS_TWO_WORKERS])],
+            MLFLOW: ["mlflow", "models", "serve", "-m", f"models:/{model_name}@champion",
+                     "--env-manager", "local", "--workers", "1", "-h", "127.0.0.1", "-p",
+                     str(ports[MLFLOW])],
         }  # fmt: skip
-        server_env = environment(
-            project,
-            {
-                "SERVING_PREDICTION_LOG": str(scratch / "predictions.jsonl"),
-                # The project's store, named for `mlflow models serve`, which ignores config.py.
-                "MLFLOW_TRACKING_URI": "sqlite:///mlflow.db",
-            },
-        )
         servers = {
             name: subprocess.Popen(
-                command, cwd=project, env=server_env, start_new_session=True,
+                command, cwd=project, start_new_session=True,
+                env=environment(project, {
+                    # A log for each server: two servers do not take turns on one file.
+                    "SERVING_PREDICTION_LOG": str(scratch / f"predictions-{ports[name]}.jsonl"),
+                    # The project's store, named for `mlflow models serve`, which ignores
+                    # config.py.
+                    "MLFLOW_TRACKING_URI": "sqlite:///mlflow.db",
+                }),
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             for name, command in commands.items()
         }  # fmt: skip
         try:
-            wait_for(f"http://127.0.0.1:{ports['this service']}/ready", servers["this service"])
-            mlflow_server = servers["mlflow models serve"]
-            wait_for(f"http://127.0.0.1:{ports['mlflow models serve']}/ping", mlflow_server)
+            for name in (OURS, OURS_TWO_WORKERS):
+                wait_for(f"http://127.0.0.1:{ports[name]}/ready", servers[name])
+            wait_for(f"http://127.0.0.1:{ports[MLFLOW]}/ping", servers[MLFLOW])
             results = {}
-            for label, rows, connections in CASES:
+            for label, rows, connections, names in CASES:
                 for _ in range(ROUNDS):
-                    for name, port in ports.items():
-                        path = "/predict" if name == "this service" else "/invocations"
+                    for name in names:
+                        port = ports[name]
+                        path = "/invocations" if name == MLFLOW else "/predict"
                         figures = load(
                             f"http://127.0.0.1:{port}{path}",
                             bodies[rows][name],
@@ -208,19 +213,23 @@ def main() -> None:
         )
 
     print(
-        f"wrk -t1 -d{SECONDS_PER_RUN}s, median of {ROUNDS} interleaved rounds; one worker each; "
-        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+        f"wrk -t1 -d{SECONDS_PER_RUN}s, median of {ROUNDS} interleaved rounds; one worker each "
+        f"unless named; {os.cpu_count()} CPUs; load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after"
     )
-    print(f"{'case':24} {'server':22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for label, _, _ in CASES:
+    print(f"{'case':24} {'server':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for label, _, _, names in CASES:
         medians = {}
-        for name in ports:
+        for name in names:
             runs = results[label, name]
             medians[name] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
             m = medians[name]
-            print(f"{label:24} {name:22} {m['rps']:9.0f} {m['p50']:8.2f} {m['p99']:8.2f}")
-        ratio = medians["this service"]["rps"] / medians["mlflow models serve"]["rps"]
-        print(f"{'':24} {'throughput ratio':22} {ratio:9.1f}x")
+            print(f"{label:24} {name:24} {m['rps']:9.0f} {m['p50']:8.2f} {m['p99']:8.2f}")
+        ratio = medians[OURS]["rps"] / medians[MLFLOW]["rps"]
+        print(f"{'':24} {'throughput ratio':24} {ratio:9.1f}x")
+        if OURS_TWO_WORKERS in names:
+            scaling = medians[OURS_TWO_WORKERS]["rps"] / medians[OURS]["rps"]
+            print(f"{'':24} {'2 workers / 1 worker':24} {scaling:9.1f}x")
     print("in-process floor (median):")
     for name, micros in floor.items():
         print(f"  {name:48} {micros / 1000:8.3f} ms")

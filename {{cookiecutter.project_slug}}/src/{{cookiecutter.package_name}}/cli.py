@@ -245,36 +245,9 @@ def make_batch(args: argparse.Namespace) -> None:
 
 
 def serve(args: argparse.Namespace) -> None:
-    import logging
+    from {{ cookiecutter.package_name }}.serving.server import serve
 
-    import uvicorn
-
-    from {{ cookiecutter.package_name }}.serving.app import create_app
-    from {{ cookiecutter.package_name }}.serving.settings import settings_from_environ
-
-    settings = settings_from_environ(
-        os.environ, lambda: f"models:/{load_params().mlflow.model_name}@champion"
-    )
-    server: uvicorn.Server | None = None
-
-    def stop() -> None:
-        if server is not None:
-            server.should_exit = True
-
-    app = create_app(settings, on_load_failure=stop)
-    # One worker: the models are loaded once, and metrics and the log live in one process.
-    config = uvicorn.Config(
-        app, host=args.host, port=args.port, workers=1, access_log=False, log_level="info"
-    )
-    # The package's own messages (loading, failures) go where uvicorn's go, in its format.
-    package_logger = logging.getLogger("{{ cookiecutter.package_name }}")
-    package_logger.setLevel(logging.INFO)
-    package_logger.handlers = logging.getLogger("uvicorn").handlers
-    package_logger.propagate = False
-    server = uvicorn.Server(config)
-    server.run()
-    if app.state.service.failure is not None:
-        raise ProjectError(f"could not load the model: {app.state.service.failure}")
+    serve(args.host, args.port, args.workers)
 
 
 def export(args: argparse.Namespace) -> None:
@@ -341,6 +314,12 @@ def ui(args: argparse.Namespace) -> None:
 
 def default_port() -> int:
     return int(os.environ.get("PORT") or 8000)
+
+
+def process_count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
+    return int(text)
 
 
 def default_prediction_log() -> Path:
@@ -445,6 +424,11 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--host", default="127.0.0.1", help="address to listen on")
     command.add_argument(
         "--port", type=int, default=default_port(), help="port (default: $PORT or 8000)"
+    )
+    command.add_argument(
+        "--workers",
+        type=process_count,
+        help="server processes, each with the models loaded (default: $SERVING_WORKERS or 1)",
     )
 
     command = add("ui", ui, "browse the runs and the model registry in the MLflow UI")

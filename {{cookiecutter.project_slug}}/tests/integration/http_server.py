@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -28,7 +29,8 @@ class Server:
     client: httpx.Client
     process: subprocess.Popen
     port: int
-    # What the server wrote to standard error, once it has stopped.
+    # What the server wrote to standard output and standard error, once it has stopped.
+    stdout: str = ""
     stderr: str = ""
 
 
@@ -41,34 +43,37 @@ def serving(run: Runner) -> Iterator[httpx.Client]:
 
 @contextmanager
 def running(run: Runner) -> Iterator[Server]:
-    """`serve` as `serving` starts it, with its process, port and (once stopped) its log."""
+    """`serve` as `serving` starts it, with its process, port and (once stopped) its output."""
     port = free_port()
     process = run(
         sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve", "--port", str(port),
         background=True,
     )  # fmt: skip
-    server = None
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            wait_until_ready(client, process)
-            server = Server(client, process, port)
-            yield server
-    finally:
-        process.terminate()
+    # Both pipes are read as the server writes: a prediction log on standard output would
+    # otherwise fill its pipe and stop the server.
+    with ThreadPoolExecutor(2) as readers:
+        stdout, stderr = (readers.submit(pipe.read) for pipe in (process.stdout, process.stderr))
+        server = None
         try:
-            _, stderr = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            _, stderr = process.communicate()
-        if server is not None:
-            server.stderr = stderr
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                wait_until_ready(client, process, stderr)
+                server = Server(client, process, port)
+                yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            if server is not None:
+                server.stdout, server.stderr = stdout.result(), stderr.result()
 
 
-def wait_until_ready(client: httpx.Client, process: subprocess.Popen) -> None:
+def wait_until_ready(client: httpx.Client, process: subprocess.Popen, stderr: Future[str]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}:\n{process.stderr.read()}")
+            pytest.fail(f"the server exited with {process.returncode}:\n{stderr.result()}")
         try:
             if client.get("/ready").status_code == 200:
                 return
@@ -76,7 +81,7 @@ def wait_until_ready(client: httpx.Client, process: subprocess.Popen) -> None:
             pass  # not listening yet
         time.sleep(0.2)
     process.terminate()
-    pytest.fail(f"the server was not ready in time:\n{process.communicate()[1]}")
+    pytest.fail(f"the server was not ready in time:\n{stderr.result()}")
 
 
 def resident_bytes(process: subprocess.Popen) -> int:

@@ -5,17 +5,23 @@ import json
 import shutil
 import socket
 import stat
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.parser import text_string_to_metric_families
 
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.data import write_table
 from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.serving.prediction_log import log_files
 from {{ cookiecutter.package_name }}.tasks import project_task
 
 from tests.integration.http_server import resident_bytes, running, serving, upload
@@ -186,14 +192,120 @@ def test_an_export_serves_with_no_tracking_server(registered, run, frame, rows, 
             assert str(answer[name]) == expected[name]
 
 
-def test_a_model_that_cannot_load_stops_the_server_with_a_clear_error(registered):
-    serve = runner(registered, {"SERVING_MODEL": f"models:/{MODEL_NAME}@nobody"})
-    result = cli(serve, "serve", "--port", "0", check=False)
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_model_that_cannot_load_stops_the_server_with_a_clear_error(
+    registered, workers, tmp_path
+):
+    serve = runner(
+        registered, {"SERVING_MODEL": f"models:/{MODEL_NAME}@nobody", "TMPDIR": str(tmp_path)}
+    )
+    result = cli(serve, "serve", "--port", "0", "--workers", workers, check=False)
     assert result.returncode == 1
     assert result.stderr.endswith(
         f"error: could not load the model: model {MODEL_NAME!r} has no version or alias 'nobody'\n"
     )
     assert "Traceback" not in result.stderr
+    assert not shared_dirs(tmp_path)
+
+
+def shared_dirs(temporary: Path) -> list[Path]:
+    """The directories a server of several workers shares with them, in its TMPDIR."""
+    return list(temporary.glob("{{ cookiecutter.package_name }}-serve-*"))
+
+
+def served_requests(exposition: str) -> float:
+    """Requests answered, by every model version, in a Prometheus exposition."""
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        if sample.name == "serving_requests_total" and sample.labels["mode"] == "served"
+    )
+
+
+def worker_exposition(counters: Path) -> str:
+    """One worker's counters alone: its own file (counter_<pid>.db), read as /metrics reads all
+    the workers' files."""
+    with tempfile.TemporaryDirectory() as alone:
+        shutil.copy(counters, alone)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=alone)
+        return generate_latest(registry).decode()
+
+
+def post_apart(port: int, bodies: list, keys: list[str | None]) -> list[httpx.Response]:
+    """POST /predict each body with its key, eight at a time, each on a connection of its own:
+    every new connection goes to whichever worker accepts it first."""
+
+    def post(body, key: str | None) -> httpx.Response:
+        headers = {} if key is None else {KEY: key}
+        return httpx.post(f"http://127.0.0.1:{port}/predict", json=body, headers=headers)
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(post, bodies, keys))
+
+
+def test_two_workers_share_the_requests_and_count_and_log_each_once(registered, rows, tmp_path):
+    log = tmp_path / "predictions.jsonl"
+    temporary = tmp_path / "server-tmp"
+    temporary.mkdir()
+    serve = runner(
+        registered,
+        {
+            "TMPDIR": str(temporary),
+            "SERVING_WORKERS": "2",
+            "SERVING_ROLLOUT": "canary",
+            "SERVING_CHALLENGER": f"models:/{MODEL_NAME}@challenger",
+            "SERVING_CHALLENGER_WEIGHT": "0.5",
+            "SERVING_PREDICTION_LOG": str(log),
+            # A rotation every few lines, each by whichever worker finds the file full.
+            "SERVING_PREDICTION_LOG_MAX_BYTES": str(16 * 1024),
+            "SERVING_PREDICTION_LOG_BACKUPS": "1000",
+        },
+    )
+    sent = 120
+    bodies = [rows[:5] if number % 4 == 0 else rows[number % len(rows)] for number in range(sent)]
+    keys = [f"user-{number % 20}" for number in range(sent)]
+    with running(serve) as server:
+        (shared,) = shared_dirs(temporary)
+        answers = post_apart(server.port, bodies, keys)
+        expositions = [httpx.get(f"http://127.0.0.1:{server.port}/metrics").text for _ in range(6)]
+        by_worker = [served_requests(worker_exposition(file)) for file in shared.glob("counter_*")]
+    assert [answer.status_code for answer in answers] == [200] * sent
+    # Each key reached one version, whichever worker took each of its requests.
+    versions = {}
+    for key, answer in zip(keys, answers, strict=True):
+        versions.setdefault(key, set()).add(answer.json()["model_version"])
+    assert all(len(seen) == 1 for seen in versions.values()), versions
+    assert set.union(*versions.values()) == {"1", "2"}
+    # Both workers answered; whichever answers /metrics counts every request once.
+    assert len(by_worker) == 2
+    assert min(by_worker) > 0, by_worker
+    assert sum(by_worker) == sent
+    assert [served_requests(text) for text in expositions] == [sent] * len(expositions)
+    assert 'serving_model_loaded{model_version="2",role="challenger"} 1.0' in expositions[0]
+
+    files = log_files(log)
+    lines = [json.loads(line) for file in files for line in file.read_text().splitlines()]
+    assert len(lines) == len({line["request_id"] for line in lines}) == sent
+    assert sorted(line["model_version"] for line in lines) == sorted(
+        answer.json()["model_version"] for answer in answers
+    )
+    assert len(files) > 2
+    assert all(file.stat().st_size <= 16 * 1024 for file in files)
+    assert not shared.exists()
+
+
+def test_two_workers_write_whole_lines_to_standard_output(registered, rows):
+    """Lines of some 80 kB, far over what a pipe writes in one piece (4 KiB)."""
+    serve = runner(registered, {"SERVING_WORKERS": "2", "SERVING_PREDICTION_LOG": "-"})
+    sent = 100
+    with running(serve) as server:
+        answers = post_apart(server.port, [rows * 5] * sent, [None] * sent)
+    assert [answer.status_code for answer in answers] == [200] * sent
+    lines = [json.loads(line) for line in server.stdout.splitlines()]
+    assert len(lines) == len({line["request_id"] for line in lines}) == sent
+    assert all(len(line["inputs"]) == len(rows) * 5 for line in lines)
 
 
 def register_directory(project: Path, directory: Path) -> str:

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -65,14 +66,17 @@ PREDICT_RESPONSES = {
 
 
 def create_app(
-    settings: ServingSettings, on_load_failure: Callable[[], None] | None = None
+    settings: ServingSettings,
+    on_load_failure: Callable[[str], None] | None = None,
+    shared_dir: Path | None = None,
 ) -> FastAPI:
-    """Build the app; its models load in the background once it starts."""
-    service = Service(settings)
+    """Build the app; its models load in the background once it starts, and `on_load_failure`
+    is told why they could not. `shared_dir`: see Service."""
+    service = Service(settings, shared_dir)
 
     def load() -> None:
         if not service.load() and on_load_failure is not None:
-            on_load_failure()
+            on_load_failure(service.failure)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -135,6 +139,13 @@ def create_app(
     async def ready() -> JSONResponse:
         if not service.ready:
             body = {"status": service.state, "detail": service.failure}
+            return JSONResponse(body, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+        # Ready for the server, not this worker alone: a request may reach any of them.
+        if loading := service.workers_loading():
+            body = {
+                "status": "loading",
+                "detail": f"{loading} of {settings.workers} workers are still loading the model",
+            }
             return JSONResponse(body, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
         versions = {role: model.version for role, model in service.loaded.models.items()}
         return JSONResponse({"status": "ready", **versions})

@@ -1,6 +1,13 @@
-"""Prometheus metrics per model version, in a registry of the app's own."""
+"""Prometheus metrics per model version, in a registry of the app's own.
 
+With several worker processes, prometheus_client keeps each worker's series in files of its own
+under PROMETHEUS_MULTIPROC_DIR (when that variable is set before it is imported), and /metrics
+adds up all the workers' files: whichever worker answers, the figures are the server's.
+"""
+
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -9,6 +16,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -28,7 +36,9 @@ class VersionMetrics:
 
 
 class ServingMetrics:
-    def __init__(self):
+    def __init__(self, multiprocess_dir: Path | None = None):
+        """`multiprocess_dir`: the workers' PROMETHEUS_MULTIPROC_DIR; None in a server of one
+        process, whose figures are those of this registry."""
         self.registry = CollectorRegistry()
         self._requests = Counter(
             "serving_requests",
@@ -62,7 +72,19 @@ class ServingMetrics:
             "1 for each model version being served, by its role",
             ("model_version", "role"),
             registry=self.registry,
+            # With several workers: 1 while any live worker serves the version. Not a sum,
+            # which would count workers; not "max", which would keep at 1 the version of a
+            # worker that has stopped (`kill -HUP` replaces the workers, and each loads the
+            # alias anew). A worker withdraws its own as it stops (close); one killed outright
+            # leaves its line until the server stops.
+            multiprocess_mode="livemax",
         )
+        self._multiprocess_dir = multiprocess_dir
+        if multiprocess_dir is None:
+            self._exposed = self.registry
+        else:
+            self._exposed = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self._exposed, path=str(multiprocess_dir))
 
     def for_version(self, version: str, mode: str) -> VersionMetrics:
         return VersionMetrics(
@@ -77,4 +99,8 @@ class ServingMetrics:
         self._loaded.labels(version, role).set(1)
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        return generate_latest(self._exposed)
+
+    def close(self) -> None:
+        if self._multiprocess_dir is not None:
+            multiprocess.mark_process_dead(os.getpid(), str(self._multiprocess_dir))

@@ -10,10 +10,13 @@ A file log is readable by its owner only (it holds what clients sent), and rotat
 oldest beyond the number of backups is deleted.
 """
 
+import fcntl
 import hashlib
 import json
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,14 +59,20 @@ def logged_key(key: str | None, policy: RequestKeyLogging) -> str | None:
 class PredictionLog:
     """Appends lines to a file, or writes them to standard output when `path` is None.
 
-    Unbuffered, one write per line: a reader sees every line at once, lines from concurrent
-    writers do not interleave, and nothing is lost if the process dies.
+    Unbuffered, each line written whole in its writer's turn: a reader sees every line at once,
+    lines from concurrent writers do not interleave, and nothing is lost if the process dies.
+
+    The worker processes of one server each hold a log on the same sink and pass `lock_path`, a
+    file they all lock for their turn: O_APPEND alone keeps their lines apart in a file, but not
+    on a pipe (standard output under Docker mixes writes of over 4 KiB, PIPE_BUF), and a rotation
+    must not run while another worker writes, nor leave it appending to the renamed file.
     """
 
     def __init__(
         self,
         path: Path | None,
         *,
+        lock_path: Path | None = None,
         max_bytes: int = PREDICTION_LOG_MAX_BYTES,
         backups: int = PREDICTION_LOG_BACKUPS,
         request_key: RequestKeyLogging = HASHED,
@@ -71,17 +80,21 @@ class PredictionLog:
         self._path, self._max_bytes, self._backups = path, max_bytes, backups
         self._request_key = request_key
         # Served requests and shadow scoring (a thread) write at once; rotation must not
-        # interleave with a write.
+        # interleave with a write. A lock on a file orders processes only: each thread of
+        # one process would be granted it.
         self._lock = threading.Lock()
+        self._lock_fd = (
+            None if lock_path is None else os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        )
         if path is None:
-            self._fd, self._owned, self._size = STDOUT, False, 0
+            self._fd, self._owned = STDOUT, False
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._open()
 
     def _open(self) -> None:
         self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
-        self._owned, self._size = True, os.fstat(self._fd).st_size
+        self._owned = True
 
     def write(
         self,
@@ -117,11 +130,39 @@ class PredictionLog:
                 b"}\n",
             )
         )
-        with self._lock:
-            if self._owned and self._size and self._size + len(line) > self._max_bytes:
-                self._rotate()
-            os.write(self._fd, line)
-            self._size += len(line)
+        with self._lock, self._turn():
+            if self._owned:
+                size = self._current_size()
+                if size and size + len(line) > self._max_bytes:
+                    self._rotate()
+            write_all(self._fd, line)
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This process's turn among those sharing the sink (none without a lock file)."""
+        if self._lock_fd is None:
+            yield
+            return
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _current_size(self) -> int:
+        """The size of the file at the log's path, reopened first when the file open here is no
+        longer there: another worker rotated it, or someone moved it. Lines go where readers
+        look, and the size counts every writer's lines."""
+        try:
+            there = os.stat(self._path)
+        except FileNotFoundError:
+            there = None
+        opened = os.fstat(self._fd)
+        if there is None or not os.path.samestat(there, opened):
+            os.close(self._fd)
+            self._open()
+            opened = os.fstat(self._fd)
+        return opened.st_size
 
     def _rotate(self) -> None:
         os.close(self._fd)
@@ -137,3 +178,14 @@ class PredictionLog:
             if self._owned:
                 os.close(self._fd)
                 self._owned = False
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data`: a write cut short (by a signal, on a pipe) is finished in the same
+    turn, so no other line gets in between."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -7,9 +7,11 @@ Everything is loaded once, in the background, so the server answers /health at o
 import gc
 import json
 import logging
+import os
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from {{ cookiecutter.package_name }}.errors import ProjectError
@@ -26,6 +28,10 @@ logger = logging.getLogger(__name__)
 State = Literal["loading", "ready", "failed"]
 SERVED = "served"
 SHADOW = "shadow"
+# In the directory the workers of one server share: the lock on the prediction log's sink, and
+# a mark from each worker that has loaded the models, named for its process id.
+PREDICTION_LOG_LOCK = "prediction-log.lock"
+LOADED_MARK = "loaded-"
 
 
 @dataclass(frozen=True)
@@ -37,10 +43,14 @@ class Loaded:
 
 
 class Service:
-    def __init__(self, settings: ServingSettings):
+    def __init__(self, settings: ServingSettings, shared_dir: Path | None = None):
+        """`shared_dir`: the directory this process shares with the other workers of its
+        server (their metrics, the log's lock, their marks once loaded), or None when it
+        serves alone."""
         self.settings = settings
+        self.shared_dir = shared_dir
         self.router = Router(settings.rollout, settings.challenger_weight)
-        self.metrics = ServingMetrics()
+        self.metrics = ServingMetrics(shared_dir)
         self.state: State = "loading"
         self.failure: str | None = None
         self._loaded: Loaded | None = None
@@ -59,6 +69,8 @@ class Service:
         gc.collect()
         gc.freeze()
         self.state = "ready"
+        if self.shared_dir is not None:
+            self._loaded_mark.touch()
         versions = {role: model.version for role, model in self._loaded.models.items()}
         logger.info("ready: %s", ", ".join(f"{r} version {v}" for r, v in versions.items()))
         return True
@@ -80,6 +92,7 @@ class Service:
         schema = RequestSchema(models[CHAMPION].task.data, settings.max_batch_rows)
         log = PredictionLog(
             settings.prediction_log_path,
+            lock_path=None if self.shared_dir is None else self.shared_dir / PREDICTION_LOG_LOCK,
             max_bytes=settings.prediction_log_max_bytes,
             backups=settings.prediction_log_backups,
             request_key=settings.prediction_log_request_key,
@@ -89,6 +102,20 @@ class Service:
     @property
     def ready(self) -> bool:
         return self.state == "ready"
+
+    @property
+    def _loaded_mark(self) -> Path:
+        return self.shared_dir / f"{LOADED_MARK}{os.getpid()}"
+
+    def workers_loading(self) -> int:
+        """How many of the server's SERVING_WORKERS have yet to load the models; 0 when this
+        process serves alone. The mark of a worker that died without removing it is not
+        counted."""
+        if self.shared_dir is None:
+            return 0
+        marks = self.shared_dir.glob(f"{LOADED_MARK}*")
+        loaded = sum(is_running(int(mark.name.removeprefix(LOADED_MARK))) for mark in marks)
+        return max(self.settings.workers - loaded, 0)
 
     @property
     def schema(self) -> RequestSchema:
@@ -148,7 +175,18 @@ class Service:
     def close(self) -> None:
         if self._loaded is not None:
             self._loaded.log.close()
+        if self.shared_dir is not None:
+            self._loaded_mark.unlink(missing_ok=True)
+        self.metrics.close()
 
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+def is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

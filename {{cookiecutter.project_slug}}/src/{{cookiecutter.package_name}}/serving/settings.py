@@ -42,8 +42,11 @@ class ServingSettings(FrozenModel):
     # bytes cannot hold one of the request slots below for long.
     body_timeout_seconds: float = Field(default=30, gt=0)
     # Requests in flight at once, each holding up to a body in memory; more are answered 503
-    # with Retry-After. The probes (/health, /ready) are never refused.
+    # with Retry-After. The probes (/health, /ready) are never refused. Counted per worker.
     max_concurrent_requests: int = Field(default=16, ge=1)
+    # Server processes sharing the port, each with the models loaded: scoring holds the GIL,
+    # so one process uses one core. `serve --workers` overrides it.
+    workers: int = Field(default=1, ge=1)
     # When set, /predict needs `Authorization: Bearer <key>` and /model shows lineage only
     # to holders of the key.
     api_key: SecretStr | None = Field(default=None, min_length=16)

@@ -2,7 +2,10 @@
 
 import json
 import logging
+import os
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +26,7 @@ from tests.saved_models import save_model
 from tests.unit.serving.conftest import (
     MODEL_NAME,
     PARAMS,
+    READY_TIMEOUT_SECONDS,
     TASK,
     Export,
     assert_same_predictions,
@@ -212,6 +216,33 @@ def test_before_loading_everything_but_health_is_unavailable(export):
         answer = client.request(method, path)
         assert answer.status_code == 503
         assert answer.headers["Retry-After"]
+
+
+def test_a_worker_is_ready_once_every_worker_of_its_server_has_loaded(export, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    settings = ServingSettings(
+        model=str(export("4")), workers=2, prediction_log=str(tmp_path / "log.jsonl")
+    )
+    app = create_app(settings, shared_dir=shared)
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    with TestClient(app) as client:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while not app.state.service.ready and time.monotonic() < deadline:
+            time.sleep(0.05)
+        answer = client.get("/ready")
+        assert answer.status_code == 503
+        assert answer.json()["detail"] == "1 of 2 workers are still loading the model"
+        # It scores all the same: a request that reaches it is answered.
+        assert client.post("/predict", json={}).status_code == 422
+        # The mark of a worker that has died does not count; a running one's does.
+        (shared / f"loaded-{finished.pid}").touch()
+        assert client.get("/ready").status_code == 503
+        (shared / f"loaded-{os.getppid()}").touch()
+        assert client.get("/ready").json() == {"status": "ready", "champion": "4"}
+    # A worker that stops takes its mark away.
+    assert not (shared / f"loaded-{os.getpid()}").exists()
 
 
 def test_a_failed_load_is_reported_by_ready(serve, tmp_path):

@@ -1,5 +1,7 @@
 import json
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -101,6 +103,57 @@ def test_the_log_rotates_by_size_and_keeps_its_backups(tmp_path):
     assert all(stat.S_IMODE(file.stat().st_mode) == 0o600 for file in files)
     ids = [line["request_id"] for file in files for line in read(file)]
     assert ids == [str(number) for number in range(3, 10)]
+
+
+# A process writing `count` lines from request id `first` on, once told to go.
+WRITER = """
+import sys
+from pathlib import Path
+from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
+
+path, lock, first, count, max_bytes, inputs, outputs = sys.argv[1:]
+log = PredictionLog(Path(path), lock_path=Path(lock), max_bytes=int(max_bytes), backups=1000)
+print("ready", flush=True)
+sys.stdin.readline()
+for number in range(int(first), int(first) + int(count)):
+    log.write(
+        request_id=str(number), request_key=None, model_version="3", role="champion",
+        mode="served", latency_ms=0.1, inputs_json=inputs.encode(), outputs_json=outputs,
+    )
+log.close()
+"""
+
+
+def test_processes_sharing_a_lock_rotate_in_turn_and_lose_no_line(tmp_path):
+    """As the workers of one server do: each its own log on the same file, and a lock file."""
+    path = tmp_path / "predictions.jsonl"
+    probe = PredictionLog(tmp_path / "probe.jsonl")
+    write(probe, "0000")
+    probe.close()
+    max_bytes = 20 * (tmp_path / "probe.jsonl").stat().st_size
+    each = 1000
+    shared = [str(path), str(tmp_path / "log.lock")]
+    sent = [json.dumps(ROWS), OUTPUTS.to_json(orient="records")]
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, *shared, str(first), str(each), str(max_bytes), *sent],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for first in range(0, 3 * each, each)
+    ]
+    # All at once, so that they contend for the file.
+    assert [writer.stdout.readline() for writer in writers] == ["ready\n"] * 3
+    for writer in writers:
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+    assert [writer.wait(timeout=60) for writer in writers] == [0, 0, 0]
+    files = log_files(path)
+    ids = sorted(int(line["request_id"]) for file in files for line in read(file))
+    assert ids == list(range(3 * each))
+    # Each file rotated once it was full, whichever process filled it.
+    assert all(file.stat().st_size <= max_bytes for file in files)
 
 
 def test_standard_output_is_a_sink(capfd):

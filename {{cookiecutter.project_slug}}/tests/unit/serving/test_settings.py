@@ -20,9 +20,11 @@ def test_variables_become_settings():
             "SERVING_MAX_BODY_BYTES": "4096",
             "SERVING_API_KEY": "0123456789abcdef",
             "SERVING_PREDICTION_LOG_REQUEST_KEY": "drop",
+            "SERVING_WORKERS": "2",
         },
         default_model,
     )
+    assert settings.workers == 2
     assert (settings.model, settings.challenger) == ("/models/export", "models:/m@challenger")
     assert (settings.rollout, settings.challenger_weight) == ("canary", 0.25)
     assert settings.max_batch_rows == 50
@@ -36,7 +38,7 @@ def test_variables_become_settings():
 def test_the_body_limit_admits_the_largest_batch_by_default():
     settings = settings_from_environ({"SERVING_MAX_BATCH_ROWS": "10"}, default_model)
     assert settings.body_limit == 10 * BYTES_PER_ROW
-    assert settings.prediction_log_request_key == "hash"
+    assert (settings.prediction_log_request_key, settings.workers) == ("hash", 1)
 
 
 def test_the_default_model_is_asked_for_only_when_unset():
@@ -58,6 +60,7 @@ def test_the_default_model_is_asked_for_only_when_unset():
         ({"SERVING_CHALLENGER": "models:/m/2"}, "SERVING_CHALLENGER is set but SERVING_ROLLOUT"),
         ({"SERVING_API_KEY": "short"}, "SERVING_API_KEY: Value should have at least 16"),
         ({"SERVING_MAX_BODY_BYTES": "0"}, "SERVING_MAX_BODY_BYTES: Input should be greater"),
+        ({"SERVING_WORKERS": "0"}, "SERVING_WORKERS: Input should be greater"),
         ({"SERVING_PREDICTION_LOG_REQUEST_KEY": "plain"}, "SERVING_PREDICTION_LOG_REQUEST_KEY"),
         ({"SERVING_ROLOUT": "canary"}, "SERVING_ROLOUT is not a setting; they are SERVING_MODEL"),
     ],
