@@ -1,5 +1,5 @@
-"""A project baked from the template for a benchmark, and its commands run in its own .venv,
-with the template tests' helpers."""
+"""A project baked from the template for a benchmark, its commands run in its own .venv, and
+its servers waited for, with the template tests' helpers."""
 
 import os
 import subprocess
@@ -13,9 +13,12 @@ sys.path.insert(0, str(TEMPLATE_ROOT))
 # `bake` for short: each benchmark bakes the defaults into a scratch directory.
 from tests.baking import bake_into as bake  # noqa: E402  (after sys.path)
 from tests.baking import package_of, read_yaml  # noqa: E402
-from tests.processes import project_environment  # noqa: E402
+from tests.processes import NotReadyError, free_port, project_environment, wait_until_ready  # noqa: E402
 
-__all__ = ["TEMPLATE_ROOT", "bake", "environment", "package_of", "raw_data", "run", "timed"]
+__all__ = [
+    "TEMPLATE_ROOT", "bake", "environment", "free_port", "package_of", "raw_data", "run", "timed",
+    "wait_for",
+]  # fmt: skip
 
 
 def raw_data(project: Path) -> str:
@@ -49,3 +52,11 @@ def timed(
     start = time.perf_counter()
     run(project, *command, env=env, accepted=accepted)
     return time.perf_counter() - start
+
+
+def wait_for(url: str, server: subprocess.Popen, timeout: float = 180) -> None:
+    """Return once the server answers at `url`; exit with the reason if it stops or is late."""
+    try:
+        wait_until_ready(url, server, timeout)
+    except NotReadyError as error:
+        sys.exit(str(error))

@@ -15,17 +15,13 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from baked import bake, environment, run
+from baked import bake, environment, free_port, run, wait_for
 
 PACKAGE = "my_ml_project"
 ROUNDS = 3
@@ -89,25 +85,6 @@ frame = read_table(load_params().paths.raw_data).head(100)
 rows = [request_row(row) for _, row in frame.iterrows()]
 print(json.dumps({{"features": DATA.feature_names, "rows": rows}}))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, server: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"the server for {url} exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.5)
-    sys.exit(f"{url} was not ready within {timeout} s")
 
 
 def to_ms(text: str) -> float:

@@ -1,8 +1,13 @@
-"""What the template's tests and sessions share to run a baked project: its environment and a
-free port. The standard library only: the noxfile imports it, where the tests' tools are not."""
+"""What the template's tests, sessions and benchmarks share to run a baked project: its
+environment, a free port and the wait for a server to answer. The standard library only: the
+noxfile imports it, where the tests' tools are not."""
 
 import os
 import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
 
 # What a nox session with the uv backend sets to point uv and python at its own venv; a baked
 # project's Makefile picks its own environment instead.
@@ -23,3 +28,22 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class NotReadyError(Exception):
+    """A server exited, or did not answer in time; the caller adds what the server printed."""
+
+
+def wait_until_ready(url: str, server: subprocess.Popen, timeout: float) -> None:
+    """Return once a GET of `url` answers 200, while `server` runs; raise NotReadyError otherwise.
+    A service answers 503 on its readiness path while its model loads: that is waited out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise NotReadyError(f"the server for {url} exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except (urllib.error.URLError, ConnectionError):  # HTTPError (503) is a URLError
+            time.sleep(0.5)
+    raise NotReadyError(f"{url} was not ready within {timeout} s")

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from typing import IO
 
 import pytest
 
+from tests import processes
 from tests.processes import free_port, project_environment
 
 READY_SECONDS = 180
@@ -60,16 +60,8 @@ def serving(project: Path) -> Iterator[str]:
 
 
 def wait_until_ready(server: subprocess.Popen, url: str, output: IO[str]) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            output.seek(0)
-            pytest.fail(f"make serve exited with {server.returncode}:\n{output.read()}")
-        try:
-            if call(f"{url}/ready")[0] == 200:
-                return
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        time.sleep(0.5)
-    output.seek(0)
-    pytest.fail(f"{url} was not ready within {READY_SECONDS} s:\n{output.read()}")
+    try:
+        processes.wait_until_ready(f"{url}/ready", server, READY_SECONDS)
+    except processes.NotReadyError as error:
+        output.seek(0)
+        pytest.fail(f"make serve: {error}:\n{output.read()}")
