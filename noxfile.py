@@ -131,9 +131,11 @@ def predict_over_http(session: nox.Session, project: Path) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run a benchmark script from bench/ (default: pipeline) and print its figures."""
-    sync(session, "bake")
-    for name in session.posargs or ["pipeline"]:
+    """Run benchmark scripts from bench/ and print their figures; by default the footprint and
+    speed of a new project: demo, set-up, environments, pipeline, image and service."""
+    # The test group: the image benchmark builds its base image with the tests' Docker helpers.
+    sync(session, "test")
+    for name in session.posargs or ["pipeline", "image", "serving"]:
         session.run("python", f"bench/{name}.py", env=TEMPLATE_UV)
 
 
