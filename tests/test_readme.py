@@ -51,8 +51,11 @@ def test_every_make_target_the_template_readme_names_exists(project):
 
 def test_every_command_the_readmes_run_is_in_the_projects_cli(project):
     package = package_of(project)
-    cli = (project / "src" / package / "cli.py").read_text()
-    commands = set(re.findall(r'\badd\(\s*"([a-z-]+)"', cli))
+    source = project / "src" / package
+    declared = "".join(path.read_text() for path in (source / "cli").glob("*.py"))
+    # Each module of the pipeline package is a stage, and its command.
+    stages = {path.stem for path in (source / "pipeline").glob("[!_]*.py")}
+    commands = set(re.findall(r'\.command\(\s*"([a-z-]+)"', declared)) | stages
     # The installed script is the project's name; `python -m` takes the package's.
     invocation = re.compile(rf"(?:python -m {package}|\b{project.name}) ([a-z][a-z-]*)")
     readmes = [project / "README.md", TEMPLATE_ROOT / "README.md"]

@@ -1,3 +1,3 @@
-from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.cli.main import main
 
 raise SystemExit(main())

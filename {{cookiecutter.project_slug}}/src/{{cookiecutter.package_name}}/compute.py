@@ -38,8 +38,8 @@ class ClusterUsage:
     workers: int
 
 
-# Every session of this process, in order. Whoever measures a stage (cli.py) reads them after the
-# stage, so stages need not pass them along.
+# Every session of this process, in order. Whoever measures a stage (cli/pipeline.py) reads them
+# after the stage, so stages need not pass them along.
 CLUSTER_SESSIONS: list[ClusterUsage] = []
 
 

@@ -1,7 +1,7 @@
 """What each pipeline stage costs to run, and what the DVC run cache saves.
 
-cli.py measures every stage it runs (Meter): wall time, CPU seconds and peak memory here, plus
-what the Dask workers spent when the stage sent work to a cluster (compute.py). It prices them
+cli/pipeline.py measures every stage it runs (Meter): wall time, CPU seconds and peak memory here,
+plus what the Dask workers spent when the stage sent work to a cluster (compute.py). It prices them
 with params.yaml's `cost` section and keeps the result as the stage's record, one JSON file per
 stage under paths.cost_records: the stage's last measured cost.
 

@@ -196,6 +196,26 @@ def lineage_record(client: MlflowClient, version: ModelVersion) -> dict:
     }
 
 
+def lineage_text(record: dict) -> str:
+    """A lineage record (lineage_record) as lines to read."""
+    tags = record["tags"]
+    dirty = " (uncommitted changes)" if tags.get("git_dirty") == "true" else ""
+    return "\n".join(
+        [
+            f"{record['model_uri']}  aliases: {', '.join(record['aliases']) or '-'}",
+            f"  run        {record['run_id']}",
+            f"  commit     {tags.get('git_commit', 'unknown')} on {tags.get('git_branch', '?')}"
+            f"{dirty}",
+            f"  raw data   md5 {tags.get('raw_data_md5', 'unknown')}",
+            f"  model      md5 {tags.get('model_md5', 'unknown')}",
+            f"  params     digest {tags.get('params_digest', 'unknown')}",
+            *(f"    {key} = {value}" for key, value in record["params"].items()),
+            "  metrics",
+            *(f"    {key} = {value:.4f}" for key, value in record["metrics"].items()),
+        ]
+    )
+
+
 def promoter() -> str:
     """Name whoever is promoting: the CI's actor when there is one, else the local user."""
     for variable in ("GITHUB_ACTOR", "BUILD_REQUESTEDFOR", "GITLAB_USER_LOGIN"):

@@ -6,7 +6,7 @@ import re
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.cli import DRIFT_EXIT_STATUS
+from {{ cookiecutter.package_name }}.cli.monitoring import DRIFT_EXIT_STATUS
 from {{ cookiecutter.package_name }}.config import load_params
 from {{ cookiecutter.package_name }}.data import read_table
 from {{ cookiecutter.package_name }}.description import Numeric

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.adopt.adoption import adopt
 from {{ cookiecutter.package_name }}.adopt.draft import MARGIN, Draft, draft
 from {{ cookiecutter.package_name }}.adopt.project import PIPELINE_FILE
+from {{ cookiecutter.package_name }}.cli.main import main
 from {{ cookiecutter.package_name }}.config import PARAMS_FILE
 from {{ cookiecutter.package_name }}.description import (
     DESCRIPTION_FILE,
@@ -235,7 +235,7 @@ def test_a_table_adopt_cannot_use_gets_one_line_and_nothing_is_written(
         SOURCE.write_text(table)
     before = contents(project)
     command = ["adopt", "--data", str(SOURCE), "--target", "label"]
-    assert cli.main([*command, *arguments]) == 1
+    assert main([*command, *arguments]) == 1
     error = capsys.readouterr().err
     assert error.startswith(f"error: {SOURCE}: ")
     assert expected in error

@@ -366,6 +366,28 @@ def test_the_lineage_of_a_version_holds_its_run_tags_and_data(registry_store):
     assert list(record["tags"]) == ["git_commit", "params_digest"]
 
 
+def test_a_lineage_record_reads_as_lines_with_what_it_lacks_named():
+    record = {
+        "model_uri": "models:/m/2",
+        "aliases": [],
+        "run_id": "r1",
+        "tags": {"git_commit": "abc123", "git_branch": "main", "git_dirty": "true"},
+        "params": {"C": "1.0"},
+        "metrics": {"score": 0.75},
+    }
+    assert registry.lineage_text(record).splitlines() == [
+        "models:/m/2  aliases: -",
+        "  run        r1",
+        "  commit     abc123 on main (uncommitted changes)",
+        "  raw data   md5 unknown",
+        "  model      md5 unknown",
+        "  params     digest unknown",
+        "    C = 1.0",
+        "  metrics",
+        "    score = 0.7500",
+    ]
+
+
 def test_the_lineage_of_a_version_without_a_run_finds_the_run_its_tag_names(
     registry_store, tmp_path
 ):

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from {{ cookiecutter.package_name }} import cli
+from {{ cookiecutter.package_name }}.cli.main import main
 from {{ cookiecutter.package_name }}.tracking import CREDENTIAL_VARIABLES, redacted
 
 
@@ -10,7 +10,7 @@ def test_a_password_in_the_tracking_uri_is_never_shown(monkeypatch, capsys):
     for variable in CREDENTIAL_VARIABLES:
         monkeypatch.setenv(variable, "from before")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://alice:s3cret%40x@127.0.0.1:9")
-    assert cli.main(["promote"]) == 1
+    assert main(["promote"]) == 1
     error = capsys.readouterr().err
     assert error.startswith("error: MLflow tracking server http://127.0.0.1:9 is not reachable")
     assert "s3cret" not in error

@@ -78,6 +78,20 @@ def write_serving_file(destination: Path, task: Task, decision_threshold: float)
     (destination / SERVING_FILE).write_text(json.dumps(serving, indent=2) + "\n")
 
 
+def image_labels(destination: Path) -> dict[str, str]:
+    """The image's build arguments that name the exported model and where it came from."""
+    lineage_file = destination / LINEAGE_FILE
+    if not lineage_file.exists():
+        raise ProjectError(f"{lineage_file}: not found; run `make export` first")
+    record = json.loads(lineage_file.read_text())
+    return {
+        "MODEL_NAME": record["model_name"],
+        "MODEL_VERSION": record["version"],
+        "MODEL_RUN_ID": record["run_id"] or "unknown",
+        "GIT_COMMIT": record["tags"].get("git_commit", "unknown"),
+    }
+
+
 def _replace_previous_export(destination: Path) -> None:
     """Make the destination empty, deleting only what an earlier export wrote there."""
     if destination.exists() and any(destination.iterdir()):

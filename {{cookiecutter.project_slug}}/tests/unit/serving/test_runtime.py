@@ -35,7 +35,7 @@ def test_serving_imports_none_of_the_groups_the_image_leaves_out():
     assert {"mlflow", "dvc", "pandera", "dask"} <= left_out
     # What `serve` imports before it loads a model, in an interpreter of its own: this one has
     # imported the whole package.
-    code = f"import sys, {PACKAGE}.cli, {PACKAGE}.serving.app; print(*sys.modules)"
+    code = f"import sys, {PACKAGE}.cli.main, {PACKAGE}.serving.app; print(*sys.modules)"
     imported = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
