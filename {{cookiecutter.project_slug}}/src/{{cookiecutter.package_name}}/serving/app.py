@@ -6,11 +6,12 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
@@ -65,6 +66,181 @@ PREDICT_RESPONSES = {
 }
 
 
+# Every dependency is async: FastAPI runs a plain function in a thread, a hop per request.
+async def get_service(request: Request) -> Service:
+    """The service of the app that received the request (create_app puts it there)."""
+    return request.app.state.service
+
+
+AnyService = Annotated[Service, Depends(get_service)]
+
+
+async def key_holder(service: AnyService, request: Request) -> Service:
+    """The service, for a request that carries SERVING_API_KEY when one is set; else 401."""
+    if service.settings.api_key is not None and not holds_key(service.settings, request):
+        raise HTTPException(
+            401,
+            "send the key as `Authorization: Bearer <key>` (SERVING_API_KEY)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return service
+
+
+def require_ready(service: Service) -> Service:
+    """The service, once its models are loaded; else 503, saying why they are not."""
+    if service.ready:
+        return service
+    detail = (
+        f"the model failed to load: {service.failure}"
+        if service.state == "failed"
+        else "the model is still loading; retry when /ready answers 200"
+    )
+    raise HTTPException(503, detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
+async def ready_service(service: AnyService) -> Service:
+    return require_ready(service)
+
+
+async def ready_for_key_holder(service: Annotated[Service, Depends(key_holder)]) -> Service:
+    """Refused without the key first, then while the models load: as /predict answers."""
+    return require_ready(service)
+
+
+ReadyService = Annotated[Service, Depends(ready_service)]
+KeyHolderService = Annotated[Service, Depends(ready_for_key_holder)]
+
+# The probes and the metrics: what the platform running the service asks of it.
+operations = APIRouter()
+
+
+@operations.get("/health", summary="The process is alive")
+async def health() -> dict:
+    return {"status": "alive"}
+
+
+@operations.get("/ready", summary="The models are loaded (503 until then)")
+async def ready(service: AnyService) -> JSONResponse:
+    if not service.ready:
+        body = {"status": service.state, "detail": service.failure}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+    # Ready for the server, not this worker alone: a request may reach any of them.
+    if loading := service.workers_loading():
+        workers = service.settings.workers
+        body = {
+            "status": "loading",
+            "detail": f"{loading} of {workers} workers are still loading the model",
+        }
+        return JSONResponse(body, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+    versions = {role: model.version for role, model in service.loaded.models.items()}
+    return JSONResponse({"status": "ready", **versions})
+
+
+@operations.get("/metrics", summary="Prometheus metrics per model version")
+async def metrics(service: AnyService) -> Response:
+    return Response(service.metrics.exposition(), media_type=CONTENT_TYPE)
+
+
+# The models served: what they are, their cards, and their predictions.
+models = APIRouter()
+
+
+@models.get(
+    "/model",
+    summary="The versions served and what they take and return; with SERVING_API_KEY, "
+    "their lineage and the rollout too",
+)
+async def model(service: ReadyService, request: Request) -> JSONResponse:
+    settings = service.settings
+    loaded = service.loaded.models
+    if not holds_key(settings, request):
+        return JSONResponse({role: contract(served) for role, served in loaded.items()})
+    return JSONResponse(
+        {
+            "rollout": {
+                "mode": settings.rollout,
+                "challenger_weight": settings.challenger_weight
+                if settings.rollout == "canary"
+                else None,
+            },
+            **{role: served.describe() for role, served in loaded.items()},
+        }
+    )
+
+
+def card(service: Service, markdown: bool) -> Response:
+    """The served version's model card; like /predict, it needs SERVING_API_KEY when set."""
+    served = service.loaded.models[CHAMPION]
+    headers = {VERSION_HEADER: served.version}
+    if served.card is None:
+        return JSONResponse(
+            {
+                "detail": f"model version {served.version} is served without a model card: "
+                f"`make card MODEL={served.version}` attaches one, which `make export` "
+                "then exports with the model"
+            },
+            status_code=404,
+            headers=headers,
+        )
+    if markdown:
+        return Response(served.card.markdown, media_type=MARKDOWN, headers=headers)
+    return HTMLResponse(served.card.html, headers=headers)
+
+
+@models.get("/model/card", summary="The served version's model card, as a page")
+async def model_card(service: KeyHolderService) -> Response:
+    return card(service, markdown=False)
+
+
+@models.get("/model/card.md", summary="The served version's model card, as Markdown")
+async def model_card_markdown(service: KeyHolderService) -> Response:
+    return card(service, markdown=True)
+
+
+@models.post("/predict", summary="Score one row or a batch", responses=PREDICT_RESPONSES)
+async def predict(service: KeyHolderService, request: Request) -> Response:
+    if not is_json(request.headers.get("content-type", "")):
+        return JSONResponse(
+            {"detail": "send the rows as JSON, with `Content-Type: application/json`"},
+            status_code=415,
+        )
+    started = time.perf_counter()
+    key = request.headers.get(KEY_HEADER)
+    route = service.router.route(key)
+    version = service.model(route.served).version
+    headers = {VERSION_HEADER: version}
+    metrics = service.metrics_for(route.served, SERVED)
+    metrics.requests.inc()
+    try:
+        parsed = service.schema.parse(await request.body())
+    except RejectedRequestError as rejection:
+        metrics.client_errors.inc()
+        return JSONResponse(
+            {"detail": rejection.detail},
+            status_code=rejection.status_code,
+            headers=headers | rejection.headers,
+        )
+    request_id = new_request_id()
+    try:
+        outputs = service.score(route.served, SERVED, parsed, request_id, key)
+    except Exception:
+        metrics.server_errors.inc()
+        logger.exception("model version %s failed to score a request", version)
+        return JSONResponse(
+            {"detail": f"model version {version} failed to score the request; see the log"},
+            status_code=500,
+            headers=headers,
+        )
+    background = (
+        BackgroundTask(service.shadow, route.shadow, parsed, request_id, key)
+        if route.shadow
+        else None
+    )
+    body = '{"model_version":' + json.dumps(version) + ',"predictions":' + outputs + "}"
+    metrics.latency.observe(time.perf_counter() - started)
+    return Response(body, media_type="application/json", headers=headers, background=background)
+
+
 def create_app(
     settings: ServingSettings,
     on_load_failure: Callable[[str], None] | None = None,
@@ -73,6 +249,32 @@ def create_app(
     """Build the app; its models load in the background once it starts, and `on_load_failure`
     is told why they could not. `shared_dir`: see Service."""
     service = Service(settings, shared_dir)
+    app = FastAPI(
+        title="{{ cookiecutter.project_slug }} model service",
+        description=f"Rollout: {settings.rollout}. Send `{KEY_HEADER}` to keep a caller on one "
+        "model and to find its predictions in the log.",
+        lifespan=loading(service, on_load_failure),
+    )
+    app.state.service = service
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.body_limit,
+        body_timeout_seconds=settings.body_timeout_seconds,
+        max_concurrent=settings.max_concurrent_requests,
+        unbounded_paths=UNBOUNDED_PATHS,
+        on_busy=service.metrics.busy.inc,
+    )
+    app.include_router(operations)
+    app.include_router(models)
+    app.openapi = partial(openapi, app, service)
+    return app
+
+
+def loading(
+    service: Service, on_load_failure: Callable[[str], None] | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the models load in a thread as it starts; the service closes as it
+    stops."""
 
     def load() -> None:
         if not service.load() and on_load_failure is not None:
@@ -84,204 +286,46 @@ def create_app(
         yield
         service.close()
 
-    app = FastAPI(
-        title="{{ cookiecutter.project_slug }} model service",
-        description=f"Rollout: {settings.rollout}. Send `{KEY_HEADER}` to keep a caller on one "
-        "model and to find its predictions in the log.",
-        lifespan=lifespan,
+    return lifespan
+
+
+def openapi(app: FastAPI, service: Service) -> dict:
+    """The schema, with the request and response bodies of the data description and the task
+    once the model is loaded."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
     )
-    app.state.service = service
-    app.add_middleware(
-        RequestLimits,
-        max_body_bytes=settings.body_limit,
-        body_timeout_seconds=settings.body_timeout_seconds,
-        max_concurrent=settings.max_concurrent_requests,
-        unbounded_paths=UNBOUNDED_PATHS,
-        on_busy=service.metrics.busy.inc,
-    )
-
-    def holds_key(request: Request) -> bool:
-        """Whether the request carries SERVING_API_KEY (never, when none is set)."""
-        if settings.api_key is None:
-            return False
-        sent = request.headers.get("authorization", "")
-        expected = settings.api_key.get_secret_value()
-        # In constant time, so the answer's timing tells nothing about the key.
-        return sent.startswith(BEARER) and hmac.compare_digest(
-            sent.removeprefix(BEARER).encode(), expected.encode()
-        )
-
-    def refused(request: Request) -> JSONResponse | None:
-        """The answer to a request without SERVING_API_KEY when one is set; else None."""
-        if settings.api_key is None or holds_key(request):
-            return None
-        return JSONResponse(
-            {"detail": "send the key as `Authorization: Bearer <key>` (SERVING_API_KEY)"},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-    def not_ready() -> JSONResponse:
-        detail = (
-            f"the model failed to load: {service.failure}"
-            if service.state == "failed"
-            else "the model is still loading; retry when /ready answers 200"
-        )
-        return JSONResponse(
-            {"detail": detail}, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS}
-        )
-
-    @app.get("/health", summary="The process is alive")
-    async def health() -> dict:
-        return {"status": "alive"}
-
-    @app.get("/ready", summary="The models are loaded (503 until then)")
-    async def ready() -> JSONResponse:
-        if not service.ready:
-            body = {"status": service.state, "detail": service.failure}
-            return JSONResponse(body, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
-        # Ready for the server, not this worker alone: a request may reach any of them.
-        if loading := service.workers_loading():
-            body = {
-                "status": "loading",
-                "detail": f"{loading} of {settings.workers} workers are still loading the model",
-            }
-            return JSONResponse(body, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
-        versions = {role: model.version for role, model in service.loaded.models.items()}
-        return JSONResponse({"status": "ready", **versions})
-
-    @app.get(
-        "/model",
-        summary="The versions served and what they take and return; with SERVING_API_KEY, "
-        "their lineage and the rollout too",
-    )
-    async def model(request: Request) -> JSONResponse:
-        if not service.ready:
-            return not_ready()
-        models = service.loaded.models
-        if not holds_key(request):
-            return JSONResponse({role: contract(served) for role, served in models.items()})
-        return JSONResponse(
+    if service.ready:
+        operation = schema["paths"]["/predict"]["post"]
+        operation["requestBody"] = service.schema.openapi_request_body()
+        answer = operation["responses"]["200"]["content"]["application/json"]
+        answer["schema"] = response_schema(service.task)
+        operation["parameters"] = [
             {
-                "rollout": {
-                    "mode": settings.rollout,
-                    "challenger_weight": settings.challenger_weight
-                    if settings.rollout == "canary"
-                    else None,
-                },
-                **{role: served.describe() for role, served in models.items()},
+                "name": KEY_HEADER,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Who or what the request is for: the same key always "
+                "reaches the same model in a canary rollout",
             }
-        )
+        ]
+        app.openapi_schema = schema
+    return schema
 
-    def card(request: Request, markdown: bool) -> Response:
-        """The served version's model card; like /predict, it needs SERVING_API_KEY when set."""
-        if refusal := refused(request):
-            return refusal
-        if not service.ready:
-            return not_ready()
-        served = service.loaded.models[CHAMPION]
-        headers = {VERSION_HEADER: served.version}
-        if served.card is None:
-            return JSONResponse(
-                {
-                    "detail": f"model version {served.version} is served without a model card: "
-                    f"`make card MODEL={served.version}` attaches one, which `make export` "
-                    "then exports with the model"
-                },
-                status_code=404,
-                headers=headers,
-            )
-        if markdown:
-            return Response(served.card.markdown, media_type=MARKDOWN, headers=headers)
-        return HTMLResponse(served.card.html, headers=headers)
 
-    @app.get("/model/card", summary="The served version's model card, as a page")
-    async def model_card(request: Request) -> Response:
-        return card(request, markdown=False)
-
-    @app.get("/model/card.md", summary="The served version's model card, as Markdown")
-    async def model_card_markdown(request: Request) -> Response:
-        return card(request, markdown=True)
-
-    @app.get("/metrics", summary="Prometheus metrics per model version")
-    async def metrics() -> Response:
-        return Response(service.metrics.exposition(), media_type=CONTENT_TYPE)
-
-    @app.post("/predict", summary="Score one row or a batch", responses=PREDICT_RESPONSES)
-    async def predict(request: Request) -> Response:
-        if refusal := refused(request):
-            return refusal
-        if not service.ready:
-            return not_ready()
-        if not is_json(request.headers.get("content-type", "")):
-            return JSONResponse(
-                {"detail": "send the rows as JSON, with `Content-Type: application/json`"},
-                status_code=415,
-            )
-        started = time.perf_counter()
-        key = request.headers.get(KEY_HEADER)
-        route = service.router.route(key)
-        version = service.model(route.served).version
-        headers = {VERSION_HEADER: version}
-        metrics = service.metrics_for(route.served, SERVED)
-        metrics.requests.inc()
-        try:
-            parsed = service.schema.parse(await request.body())
-        except RejectedRequestError as rejection:
-            metrics.client_errors.inc()
-            return JSONResponse(
-                {"detail": rejection.detail},
-                status_code=rejection.status_code,
-                headers=headers | rejection.headers,
-            )
-        request_id = new_request_id()
-        try:
-            outputs = service.score(route.served, SERVED, parsed, request_id, key)
-        except Exception:
-            metrics.server_errors.inc()
-            logger.exception("model version %s failed to score a request", version)
-            return JSONResponse(
-                {"detail": f"model version {version} failed to score the request; see the log"},
-                status_code=500,
-                headers=headers,
-            )
-        background = (
-            BackgroundTask(service.shadow, route.shadow, parsed, request_id, key)
-            if route.shadow
-            else None
-        )
-        body = '{"model_version":' + json.dumps(version) + ',"predictions":' + outputs + "}"
-        metrics.latency.observe(time.perf_counter() - started)
-        return Response(body, media_type="application/json", headers=headers, background=background)
-
-    def openapi() -> dict:
-        """The schema, with the request and response bodies of the data description and the
-        task once the model is loaded."""
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        if service.ready:
-            operation = schema["paths"]["/predict"]["post"]
-            operation["requestBody"] = service.schema.openapi_request_body()
-            answer = operation["responses"]["200"]["content"]["application/json"]
-            answer["schema"] = response_schema(service.task)
-            operation["parameters"] = [
-                {
-                    "name": KEY_HEADER,
-                    "in": "header",
-                    "required": False,
-                    "schema": {"type": "string"},
-                    "description": "Who or what the request is for: the same key always "
-                    "reaches the same model in a canary rollout",
-                }
-            ]
-            app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi
-    return app
+def holds_key(settings: ServingSettings, request: Request) -> bool:
+    """Whether the request carries SERVING_API_KEY (never, when none is set)."""
+    if settings.api_key is None:
+        return False
+    sent = request.headers.get("authorization", "")
+    expected = settings.api_key.get_secret_value()
+    # In constant time, so the answer's timing tells nothing about the key.
+    return sent.startswith(BEARER) and hmac.compare_digest(
+        sent.removeprefix(BEARER).encode(), expected.encode()
+    )
 
 
 def contract(served: ServedModel) -> dict:
