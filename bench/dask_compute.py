@@ -35,9 +35,9 @@ SYNTHESIZE = """
 import sys
 from pathlib import Path
 import numpy as np
-from {package}.config import load_params
-from {package}.data import read_table
-from {package}.schema import DATA
+from {package}.core.config import load_params
+from {package}.core.data import read_table
+from {package}.project.schema import DATA
 rows, per_file, output = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
 sample = read_table(load_params().paths.raw_data)
 numeric = [feature.name for feature in DATA.features if feature.kind == "numeric"]

@@ -21,11 +21,11 @@ REPEATS = 3
 
 # Runs inside the baked project, with its own interpreter and package.
 DETECTION = """
-from {package}.config import load_params
-from {package}.drift.batch import read_batch, shift_features
-from {package}.drift.compare import compare
-from {package}.drift.profile import load_profile
-from {package}.schema import DATA
+from {package}.core.config import load_params
+from {package}.monitoring.drift.batch import read_batch, shift_features
+from {package}.monitoring.drift.compare import compare
+from {package}.monitoring.drift.profile import load_profile
+from {package}.project.schema import DATA
 
 params = load_params()
 profile = load_profile(params.paths.reference_profile)

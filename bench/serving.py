@@ -45,9 +45,9 @@ file:close()
 FLOOR_SCRIPT = """
 import json, statistics, sys, time
 from pathlib import Path
-from {package}.config import load_params
-from {package}.data import read_table
-from {package}.schema import DATA
+from {package}.core.config import load_params
+from {package}.core.data import read_table
+from {package}.project.schema import DATA
 from {package}.serving.served_model import load_export
 
 model = load_export(Path(sys.argv[1]), "export")
@@ -76,10 +76,10 @@ print(json.dumps(figures))
 # The first 100 rows of the project's data as a client sends them, and the features' names.
 REQUEST_ROWS = """
 import json
-from {package}.config import load_params
-from {package}.data import read_table
-from {package}.schema import DATA
-from {package}.smoke import request_row
+from {package}.core.config import load_params
+from {package}.core.data import read_table
+from {package}.project.schema import DATA
+from {package}.serving.smoke import request_row
 
 frame = read_table(load_params().paths.raw_data).head(100)
 rows = [request_row(row) for _, row in frame.iterrows()]

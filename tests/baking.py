@@ -84,7 +84,7 @@ def set_param(project: Path, section: str, key: str, value: object) -> None:
 # Each task's declared defaults and plots, by kind, as JSON; run with the package's name.
 DECLARATIONS = """
 import importlib, json, sys
-tasks = importlib.import_module(f"{sys.argv[1]}.tasks").TASKS
+tasks = importlib.import_module(f"{sys.argv[1]}.core.tasks").TASKS
 declared = ("default_primary", "default_worst_acceptable", "default_secondary_drop", "plots")
 json.dump(
     {kind: {name: getattr(task, name) for name in declared} for kind, task in tasks.items()},

@@ -10,7 +10,7 @@ from tests.commands import project_python
 # The description in schema.py, as JSON; run with the package's name.
 DESCRIBE = """
 import importlib, json, sys
-data = importlib.import_module(f"{sys.argv[1]}.schema").DATA
+data = importlib.import_module(f"{sys.argv[1]}.project.schema").DATA
 json.dump(
     {
         "target": data.target.name,
@@ -29,8 +29,8 @@ json.dump(
 REQUEST_ROWS = """
 import importlib, json, sys
 from pathlib import Path
-table = importlib.import_module(f"{sys.argv[1]}.data").read_table(Path(sys.argv[2]))
-request_row = importlib.import_module(f"{sys.argv[1]}.smoke").request_row
+table = importlib.import_module(f"{sys.argv[1]}.core.data").read_table(Path(sys.argv[2]))
+request_row = importlib.import_module(f"{sys.argv[1]}.serving.smoke").request_row
 json.dump([request_row(row) for _, row in table.iterrows()], sys.stdout)
 """
 

@@ -155,7 +155,7 @@ def test_each_github_job_that_reports_notes_when_it_started(tmp_path):
     """The report states the CI job's wall time from when the job started (cost.py): GitLab and
     Azure say so by themselves, a GitHub job notes it in its first step."""
     project = bake_into(tmp_path, ci_provider="github")
-    cost = (project / "src" / package_of(project) / "cost.py").read_text()
+    cost = (project / "src" / package_of(project) / "reporting/cost.py").read_text()
     assert '"JOB_STARTED_AT"' in cost
     reporting = 0
     for workflow in sorted((project / ".github/workflows").glob("*.yml")):
@@ -196,7 +196,7 @@ def test_a_change_to_what_the_service_runs_retrains_or_deploys(ci_project):
     read_filters, training, serving = PATH_FILTERS[provider]
     filters = read_filters(project)
     modules = served_modules(project)
-    assert f"src/{package_of(project)}/tasks.py" in modules
+    assert f"src/{package_of(project)}/core/tasks.py" in modules
     assert [
         path for path in sorted(modules) if not {training, serving} & selected(filters, path)
     ] == []

@@ -47,8 +47,8 @@ table.to_csv(path, index=False)
 REGISTRY_STATE = """
 import importlib, json, sys
 package = sys.argv[1]
-client = importlib.import_module(f"{package}.tracking").connect()
-name = importlib.import_module(f"{package}.config").load_params().mlflow.model_name
+client = importlib.import_module(f"{package}.infra.tracking").connect()
+name = importlib.import_module(f"{package}.core.config").load_params().mlflow.model_name
 versions = client.search_model_versions(f"name = '{name}'")
 aliases = client.get_registered_model(name).aliases
 aliases = {alias: str(version) for alias, version in aliases.items()}

@@ -31,8 +31,8 @@ PARAMS_COMMENT = (
 # The project's own changes: its hyperparameters, its data schema and its model.
 USER_CHANGES = {
     "params.yaml": ("  C: 1.0\n", "  C: 0.5\n"),
-    "src/my_ml_project/schema.py": ('"""Your data:', '"""Our data, as we know it:'),
-    "src/my_ml_project/model.py": ("StandardScaler", "RobustScaler"),
+    "src/my_ml_project/project/schema.py": ('"""Your data:', '"""Our data, as we know it:'),
+    "src/my_ml_project/project/model.py": ("StandardScaler", "RobustScaler"),
 }
 
 

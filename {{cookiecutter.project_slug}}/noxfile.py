@@ -14,12 +14,12 @@ PACKAGE = "{{ cookiecutter.package_name }}"
 # service accepts, and drift; paths under src/PACKAGE/. `nox -s mutation -- PATH...` mutates
 # others instead.
 DECISION_MODULES = [
-    "gate.py",
-    "registry.py",
+    "registry/gate.py",
+    "registry/versions.py",
     "serving/schemas.py",
     "serving/limits.py",
-    "drift/compare.py",
-    "drift/check.py",
+    "monitoring/drift/compare.py",
+    "monitoring/drift/check.py",
 ]
 # A mutant is killed when a test fails on it, or when it makes the tests run past mutmut's
 # timeout (a loop that no longer ends, say).
@@ -80,7 +80,7 @@ def mutation(session: nox.Session) -> None:
     if unknown:
         session.error(
             f"no module {', '.join(unknown)} in src/{PACKAGE}/; give paths under it, such as "
-            "drift/compare.py"
+            "monitoring/drift/compare.py"
         )
     # mutmut names each mutant after its module and function: PACKAGE.module.x_name__mutmut_3.
     modules = {path: f"{PACKAGE}.{path.removesuffix('.py').replace('/', '.')}." for path in paths}

@@ -3,7 +3,7 @@ holds, the change is a change."""
 
 from typing import Any
 
-from {{ cookiecutter.package_name }}.config import Distribution, Params
+from {{ cookiecutter.package_name }}.core.config import Distribution, Params
 
 
 def another_train_value(params: Params) -> tuple[str, Any]:

@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 from mlflow.models import infer_signature
 
-from {{ cookiecutter.package_name }}.model import TRUSTED_TYPES
+from {{ cookiecutter.package_name }}.project.model import TRUSTED_TYPES
 
 MLMODEL = "MLmodel"
 PAYLOAD_FILE = "model.pkl"

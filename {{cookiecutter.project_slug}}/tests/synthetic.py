@@ -7,13 +7,13 @@ target follows a rule of the features that a model can learn.
 import numpy as np
 import pandas as pd
 
-from {{ cookiecutter.package_name }}.description import (
+from {{ cookiecutter.package_name }}.core.description import (
     Categorical,
     DataDescription,
     Feature,
     Numeric,
 )
-from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.project.schema import DATA
 
 MISSING_SHARE = 0.05
 # Numbers without declared bounds are drawn from this range.

@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR, HTML_FILE, MARKDOWN_FILE
-from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.gate import DECISION_TAG
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.registry.gate import DECISION_TAG
+from {{ cookiecutter.package_name }}.reporting.card.files import (
+    ARTIFACT_DIR,
+    HTML_FILE,
+    MARKDOWN_FILE,
+)
 
 from tests.integration.http_server import serving
 from tests.integration.project_copy import Runner, cli, runner, set_param

@@ -7,8 +7,8 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from {{ cookiecutter.package_name }} import cost
-from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.reporting import cost
 
 from tests.integration.project_copy import set_param
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from {{ cookiecutter.package_name }} import cost
-from {{ cookiecutter.package_name }}.compute import SCHEDULER_VARIABLE
-from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.infra.compute import SCHEDULER_VARIABLE
+from {{ cookiecutter.package_name }}.reporting import cost
 
 from tests.integration.dask_cluster import local_cluster, tasks_run_per_worker
 from tests.integration.project_copy import (

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.cli.monitoring import DRIFT_EXIT_STATUS
-from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.data import read_table
-from {{ cookiecutter.package_name }}.description import Numeric
-from {{ cookiecutter.package_name }}.drift.batch import shift_features
-from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.core.data import read_table
+from {{ cookiecutter.package_name }}.core.description import Numeric
+from {{ cookiecutter.package_name }}.monitoring.drift.batch import shift_features
+from {{ cookiecutter.package_name }}.project.schema import DATA
 from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
 
 from tests.integration.project_copy import cli

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.model import TrainParams
-from {{ cookiecutter.package_name }}.schema import DATA
-from {{ cookiecutter.package_name }}.tasks import project_task
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.core.tasks import project_task
+from {{ cookiecutter.package_name }}.project.model import TrainParams
+from {{ cookiecutter.package_name }}.project.schema import DATA
 
 from tests.changed_params import another_train_value
 from tests.integration.project_copy import cli, set_param

@@ -18,11 +18,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.data import write_table
-from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.core.data import write_table
+from {{ cookiecutter.package_name }}.core.tasks import project_task
+from {{ cookiecutter.package_name }}.project.schema import DATA
 from {{ cookiecutter.package_name }}.serving.prediction_log import log_files
-from {{ cookiecutter.package_name }}.tasks import project_task
 
 from tests.integration.http_server import resident_bytes, running, serving, upload
 from tests.integration.project_copy import cli, runner, set_param

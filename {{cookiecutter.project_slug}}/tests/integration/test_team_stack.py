@@ -14,9 +14,9 @@ import psycopg
 import pytest
 from mlflow import MlflowClient
 
-from {{ cookiecutter.package_name }} import registry
-from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.tasks import project_task
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.core.tasks import project_task
+from {{ cookiecutter.package_name }}.registry import versions as registry
 
 from tests.integration.project_copy import (
     PROJECT_ROOT,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.errors import ConfigError
-from {{ cookiecutter.package_name }}.versioning import (
+from {{ cookiecutter.package_name }}.core.errors import ConfigError
+from {{ cookiecutter.package_name }}.infra.versioning import (
     COMMIT_MESSAGE,
     LOCAL_REMOTE,
     init_data_versioning,

@@ -12,11 +12,11 @@ import yaml
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 
-from {{ cookiecutter.package_name }} import tracking
-from {{ cookiecutter.package_name }}.config import PARAMS_FILE, Params, load_params
-from {{ cookiecutter.package_name }}.data import features_and_target, write_table
-from {{ cookiecutter.package_name }}.model import build_model
-from {{ cookiecutter.package_name }}.tasks import project_task
+from {{ cookiecutter.package_name }}.core.config import PARAMS_FILE, Params, load_params
+from {{ cookiecutter.package_name }}.core.data import features_and_target, write_table
+from {{ cookiecutter.package_name }}.core.tasks import project_task
+from {{ cookiecutter.package_name }}.infra import tracking
+from {{ cookiecutter.package_name }}.project.model import build_model
 
 from tests.saved_models import save_model
 from tests.synthetic import synthetic_frame

@@ -7,14 +7,14 @@ from typing import Any
 import pandas as pd
 from sklearn.dummy import DummyClassifier, DummyRegressor
 
-from {{ cookiecutter.package_name }}.description import (
+from {{ cookiecutter.package_name }}.core.description import (
     Boolean,
     Categorical,
     DataDescription,
     Numeric,
     Target,
 )
-from {{ cookiecutter.package_name }}.tasks import Task, TaskKind
+from {{ cookiecutter.package_name }}.core.tasks import Task, TaskKind
 
 # A target of each task. The binary one lists its positive label first, so that its class
 # order (the positive label is class 1) differs from the order it is declared in.

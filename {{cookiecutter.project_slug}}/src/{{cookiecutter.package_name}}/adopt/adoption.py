@@ -10,10 +10,10 @@ import pandera.errors
 from {{ cookiecutter.package_name }}.adopt import project
 from {{ cookiecutter.package_name }}.adopt.draft import Draft, draft, lines, read_table
 from {{ cookiecutter.package_name }}.adopt.render import module_docstring, schema_source
-from {{ cookiecutter.package_name }}.config import PARAMS_FILE, Params, load_params
-from {{ cookiecutter.package_name }}.description import DESCRIPTION_FILE, DataDescription
-from {{ cookiecutter.package_name }}.errors import ConfigError, DataValidationError
-from {{ cookiecutter.package_name }}.tasks import TASKS, TaskKind
+from {{ cookiecutter.package_name }}.core.config import PARAMS_FILE, Params, load_params
+from {{ cookiecutter.package_name }}.core.description import DESCRIPTION_FILE, DataDescription
+from {{ cookiecutter.package_name }}.core.errors import ConfigError, DataValidationError
+from {{ cookiecutter.package_name }}.core.tasks import TASKS, TaskKind
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 NEXT = "make repro register promote"

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from {{ cookiecutter.package_name }}.description import (
+from {{ cookiecutter.package_name }}.core.description import (
     Boolean,
     Categorical,
     DataDescription,
@@ -26,8 +26,8 @@ from {{ cookiecutter.package_name }}.description import (
     Numeric,
     Target,
 )
-from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.tasks import TaskKind
+from {{ cookiecutter.package_name }}.core.errors import DataValidationError
+from {{ cookiecutter.package_name }}.core.tasks import TaskKind
 
 # Bounds are the range seen, widened on each side by this share of its width (so tomorrow's
 # slightly larger value is not refused), then rounded outward to this many significant digits.

@@ -12,9 +12,9 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from {{ cookiecutter.package_name }} import versioning
-from {{ cookiecutter.package_name }}.errors import ConfigError
-from {{ cookiecutter.package_name }}.tasks import TASKS, TaskKind
+from {{ cookiecutter.package_name }}.core.errors import ConfigError
+from {{ cookiecutter.package_name }}.core.tasks import TASKS, TaskKind
+from {{ cookiecutter.package_name }}.infra import versioning
 
 RAW_DATA = Path("data/raw")
 PIPELINE_FILE = Path("dvc.yaml")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.adopt.draft import Draft
-from {{ cookiecutter.package_name }}.description import (
+from {{ cookiecutter.package_name }}.core.description import (
     Categorical,
     Feature,
     Label,
@@ -52,7 +52,7 @@ def schema_source(draft: Draft, package: str, docstring: str | None, source: Pat
     kinds = {type(feature).__name__ for feature in data.features} | {"DataDescription", "Target"}
     lines = [
         *([docstring, ""] if docstring else []),
-        *_import(f"{package}.description", sorted(kinds)),
+        *_import(f"{package}.core.description", sorted(kinds)),
         "",
         *_comment(
             f"Drafted by `make adopt` from {source.as_posix()} ({draft.rows:,} rows): review it, "

@@ -10,7 +10,7 @@ import sys
 
 from {{ cookiecutter.package_name }}.cli import monitoring, pipeline, registry, scoring, serving
 from {{ cookiecutter.package_name }}.cli.commands import Command
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.core.errors import ProjectError
 
 
 def all_commands() -> list[Command]:

@@ -4,8 +4,8 @@ import argparse
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.cli.commands import Commands, argument
-from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.core.errors import ProjectError
 
 # Distinct from 1 (an error) and 2 (a usage error), so CI can tell "retrain" from "broken".
 DRIFT_EXIT_STATUS = 3
@@ -26,7 +26,7 @@ commands = Commands()
     epilog=f"exit status: 0 no drift, {DRIFT_EXIT_STATUS} drift (retraining is due), 1 error",
 )
 def drift(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.drift.check import check_batch
+    from {{ cookiecutter.package_name }}.monitoring.drift.check import check_batch
 
     params = load_params()
     result = check_batch(params, args.batch or params.paths.raw_data)
@@ -46,10 +46,10 @@ def drift(args: argparse.Namespace) -> int:
     ),
 )
 def make_batch(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }}.data import write_table
-    from {{ cookiecutter.package_name }}.description import Numeric
-    from {{ cookiecutter.package_name }}.drift.batch import read_batch, shift_features
-    from {{ cookiecutter.package_name }}.schema import DATA
+    from {{ cookiecutter.package_name }}.core.data import write_table
+    from {{ cookiecutter.package_name }}.core.description import Numeric
+    from {{ cookiecutter.package_name }}.monitoring.drift.batch import read_batch, shift_features
+    from {{ cookiecutter.package_name }}.project.schema import DATA
 
     source = args.input or load_params().paths.raw_data
     features = args.features or [f.name for f in DATA.features if isinstance(f, Numeric)]

@@ -8,23 +8,23 @@ from pathlib import Path
 
 from {{ cookiecutter.package_name }} import pipeline
 from {{ cookiecutter.package_name }}.cli.commands import Command, Commands, argument
-from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.tasks import TASKS
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.core.errors import ProjectError
+from {{ cookiecutter.package_name }}.core.tasks import TASKS
 
 commands = Commands()
 
 
 @commands.command("init-tracking", "create the MLflow store's schema (once, before any run)")
 def init_tracking(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }} import tracking
+    from {{ cookiecutter.package_name }}.infra import tracking
 
     print(f"MLflow store ready at {tracking.init_store()}")
 
 
 @commands.command("init-data", "set DVC up and track the raw data (once, after generation)")
 def init_data(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }}.versioning import init_data_versioning
+    from {{ cookiecutter.package_name }}.infra.versioning import init_data_versioning
 
     print(init_data_versioning(load_params().paths.raw_data))
 
@@ -72,7 +72,7 @@ def run_stage(name: str) -> Callable[[argparse.Namespace], None]:
     def run(args: argparse.Namespace) -> None:
         from importlib import import_module
 
-        from {{ cookiecutter.package_name }} import cost
+        from {{ cookiecutter.package_name }}.reporting import cost
 
         params = load_params()
         # Measured here, around the stage and its imports, so that no stage imports the meter.

@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from {{ cookiecutter.package_name }}.cli.commands import Commands, argument
-from {{ cookiecutter.package_name }}.config import Params, load_params
+from {{ cookiecutter.package_name }}.core.config import Params, load_params
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -20,7 +20,7 @@ commands = Commands()
 
 def registry_session() -> tuple[Params, "MlflowClient", str]:
     """Load the params and connect to the registry: what every registry command starts with."""
-    from {{ cookiecutter.package_name }} import tracking
+    from {{ cookiecutter.package_name }}.infra import tracking
 
     params = load_params()
     return params, tracking.connect(), params.mlflow.model_name
@@ -28,7 +28,7 @@ def registry_session() -> tuple[Params, "MlflowClient", str]:
 
 @commands.command("register", "register the model from the last `dvc repro` as challenger")
 def register(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }} import registry
+    from {{ cookiecutter.package_name }}.registry import versions as registry
 
     registration = registry.register(load_params())
     version = registration.version
@@ -47,8 +47,8 @@ def register(args: argparse.Namespace) -> None:
     argument("--fail-on-reject", action="store_true", help="exit 1 if the gate fails"),
 )
 def gate(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }} import registry
-    from {{ cookiecutter.package_name }}.gate import run_gate
+    from {{ cookiecutter.package_name }}.registry import versions as registry
+    from {{ cookiecutter.package_name }}.registry.gate import run_gate
 
     params, client, name = registry_session()
     challenger = registry.resolve(client, name, args.version or registry.CHALLENGER)
@@ -66,8 +66,8 @@ def gate(args: argparse.Namespace) -> int:
     argument("--fail-on-reject", action="store_true", help="exit 1 if not promoted"),
 )
 def promote(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }} import registry
-    from {{ cookiecutter.package_name }}.gate import promote_if_better
+    from {{ cookiecutter.package_name }}.registry import versions as registry
+    from {{ cookiecutter.package_name }}.registry.gate import promote_if_better
 
     params, client, name = registry_session()
     if args.version:
@@ -85,7 +85,7 @@ def promote(args: argparse.Namespace) -> int:
 
 @commands.command("rollback", "move champion back to the version it replaced")
 def rollback(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }} import registry
+    from {{ cookiecutter.package_name }}.registry import versions as registry
 
     _, client, name = registry_session()
     demoted, restored = registry.rollback(client, name)
@@ -99,7 +99,7 @@ def rollback(args: argparse.Namespace) -> None:
     argument("--json", action="store_true", help="print the record as JSON"),
 )
 def lineage(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }} import registry
+    from {{ cookiecutter.package_name }}.registry import versions as registry
 
     _, client, name = registry_session()
     record = registry.lineage_record(client, registry.resolve(client, name, args.reference))
@@ -110,9 +110,9 @@ def lineage(args: argparse.Namespace) -> None:
     "card", "write a version's model card; attach it to its run and version", REFERENCE
 )
 def card(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }} import registry
-    from {{ cookiecutter.package_name }}.card.build import publish_card
-    from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR
+    from {{ cookiecutter.package_name }}.registry import versions as registry
+    from {{ cookiecutter.package_name }}.reporting.card.build import publish_card
+    from {{ cookiecutter.package_name }}.reporting.card.files import ARTIFACT_DIR
 
     params, client, name = registry_session()
     version = registry.resolve(client, name, args.reference)
@@ -133,7 +133,7 @@ def card(args: argparse.Namespace) -> None:
     argument("--base", default="main", help="branch to compare with"),
 )
 def report(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }}.ci_report import (
+    from {{ cookiecutter.package_name }}.reporting.ci import (
         build_report,
         not_posted_reason,
         post_report,
@@ -156,8 +156,8 @@ def report(args: argparse.Namespace) -> None:
     argument("--port", type=int, default=5000, help="port (default: 5000)"),
 )
 def ui(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }} import tracking
-    from {{ cookiecutter.package_name }}.config import tracking_uri
+    from {{ cookiecutter.package_name }}.core.config import tracking_uri
+    from {{ cookiecutter.package_name }}.infra import tracking
 
     uri = tracking_uri()
     if uri.startswith(("http://", "https://")):

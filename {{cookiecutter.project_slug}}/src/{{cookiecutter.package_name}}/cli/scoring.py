@@ -22,11 +22,11 @@ commands = Commands()
 def predict(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    from {{ cookiecutter.package_name }} import registry
+    from {{ cookiecutter.package_name }}.core.tasks import project_task
     from {{ cookiecutter.package_name }}.pipeline.validate import read_csv_for_validation
-    from {{ cookiecutter.package_name }}.predict import check_inputs, predict_frame
-    from {{ cookiecutter.package_name }}.schema import DATA
-    from {{ cookiecutter.package_name }}.tasks import project_task
+    from {{ cookiecutter.package_name }}.project.schema import DATA
+    from {{ cookiecutter.package_name }}.registry import versions as registry
+    from {{ cookiecutter.package_name }}.scoring.predict import check_inputs, predict_frame
 
     params, client, name = registry_session()
     task = project_task(params.task.kind)
@@ -49,9 +49,10 @@ def predict(args: argparse.Namespace) -> None:
     MODEL,
 )
 def score(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }} import compute, registry
-    from {{ cookiecutter.package_name }}.scoring import ScoringJob, score_dataset
-    from {{ cookiecutter.package_name }}.tasks import project_task
+    from {{ cookiecutter.package_name }}.core.tasks import project_task
+    from {{ cookiecutter.package_name }}.infra import compute
+    from {{ cookiecutter.package_name }}.registry import versions as registry
+    from {{ cookiecutter.package_name }}.scoring.batch import ScoringJob, score_dataset
 
     params, client, name = registry_session()
     version = registry.resolve(client, name, args.model)

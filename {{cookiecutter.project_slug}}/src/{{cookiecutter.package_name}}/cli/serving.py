@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.cli.commands import Commands, argument
-from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.core.config import load_params
 
 commands = Commands()
 
@@ -51,7 +51,7 @@ def serve(args: argparse.Namespace) -> None:
     argument("--timeout", type=float, default=120, help="seconds to wait for /ready"),
 )
 def smoke(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }}.smoke import smoke_test
+    from {{ cookiecutter.package_name }}.serving.smoke import smoke_test
 
     sample = load_params().paths.raw_data
     version = smoke_test(args.url, sample, args.timeout)
@@ -65,7 +65,7 @@ def smoke(args: argparse.Namespace) -> None:
     argument("--output", type=Path, required=True, help="directory to write"),
 )
 def export(args: argparse.Namespace) -> None:
-    from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR
+    from {{ cookiecutter.package_name }}.reporting.card.files import ARTIFACT_DIR
     from {{ cookiecutter.package_name }}.serving.export import export_reference
 
     version = export_reference(args.model, args.output)
@@ -96,8 +96,8 @@ def build_args(args: argparse.Namespace) -> None:
     argument("--json", action="store_true", help="print the report as JSON"),
 )
 def rollout_report(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }}.core.tasks import project_task
     from {{ cookiecutter.package_name }}.serving.report import build_report
-    from {{ cookiecutter.package_name }}.tasks import project_task
 
     report = build_report(args.log, project_task(load_params().task.kind))
     print(report.to_json() if args.json else report.to_markdown(), end="")

@@ -4,10 +4,11 @@ import json
 
 import mlflow
 
-from {{ cookiecutter.package_name }} import model_files, tracking
-from {{ cookiecutter.package_name }}.config import Params
-from {{ cookiecutter.package_name }}.data import features_and_target, read_table, write_table
-from {{ cookiecutter.package_name }}.tasks import project_task
+from {{ cookiecutter.package_name }}.core import model_files
+from {{ cookiecutter.package_name }}.core.config import Params
+from {{ cookiecutter.package_name }}.core.data import features_and_target, read_table, write_table
+from {{ cookiecutter.package_name }}.core.tasks import project_task
+from {{ cookiecutter.package_name }}.infra import tracking
 
 
 def run(params: Params) -> dict[str, float]:

@@ -3,12 +3,12 @@
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from {{ cookiecutter.package_name }}.config import Params
-from {{ cookiecutter.package_name }}.data import read_table, write_table
-from {{ cookiecutter.package_name }}.description import DESCRIPTION_FILE, DataDescription
-from {{ cookiecutter.package_name }}.errors import ConfigError
-from {{ cookiecutter.package_name }}.schema import DATA
-from {{ cookiecutter.package_name }}.tasks import TASKS
+from {{ cookiecutter.package_name }}.core.config import Params
+from {{ cookiecutter.package_name }}.core.data import read_table, write_table
+from {{ cookiecutter.package_name }}.core.description import DESCRIPTION_FILE, DataDescription
+from {{ cookiecutter.package_name }}.core.errors import ConfigError
+from {{ cookiecutter.package_name }}.core.tasks import TASKS
+from {{ cookiecutter.package_name }}.project.schema import DATA
 
 
 def split_strategy(params: Params, data: DataDescription = DATA) -> str:

@@ -1,9 +1,9 @@
 """Stage profile: describe the training split, the reference that drift checks compare with."""
 
-from {{ cookiecutter.package_name }}.config import Params
-from {{ cookiecutter.package_name }}.data import read_table
-from {{ cookiecutter.package_name }}.drift.profile import build_profile, save_profile
-from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.core.config import Params
+from {{ cookiecutter.package_name }}.core.data import read_table
+from {{ cookiecutter.package_name }}.monitoring.drift.profile import build_profile, save_profile
+from {{ cookiecutter.package_name }}.project.schema import DATA
 
 
 def run(params: Params) -> dict:

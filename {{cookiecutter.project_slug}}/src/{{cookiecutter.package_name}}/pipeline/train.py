@@ -10,11 +10,12 @@ import mlflow.sklearn
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
-from {{ cookiecutter.package_name }} import lineage, tracking
-from {{ cookiecutter.package_name }}.config import Params
-from {{ cookiecutter.package_name }}.data import features_and_target, read_table
-from {{ cookiecutter.package_name }}.model import TRUSTED_TYPES, build_model
+from {{ cookiecutter.package_name }}.core.config import Params
+from {{ cookiecutter.package_name }}.core.data import features_and_target, read_table
+from {{ cookiecutter.package_name }}.infra import tracking
 from {{ cookiecutter.package_name }}.pipeline.tune import tune_run_id, tuned_train_params
+from {{ cookiecutter.package_name }}.project.model import TRUSTED_TYPES, build_model
+from {{ cookiecutter.package_name }}.registry import lineage
 
 # What MLflow says of the environment while it logs the model: that it found the project's
 # uv.lock (which it stores beside the model) and that pip, which uv-made environments lack, has

@@ -7,8 +7,8 @@ output holds no settings and train uses the train section as written.
 import json
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.config import Params
-from {{ cookiecutter.package_name }}.model import TrainParams
+from {{ cookiecutter.package_name }}.core.config import Params
+from {{ cookiecutter.package_name }}.project.model import TrainParams
 
 
 def run(params: Params) -> dict:
@@ -36,9 +36,10 @@ def _read_result(path: Path) -> dict:
 def _search(params: Params) -> dict:
     import mlflow
 
-    from {{ cookiecutter.package_name }} import compute, lineage, tracking
-    from {{ cookiecutter.package_name }}.data import features_and_target, read_table
-    from {{ cookiecutter.package_name }}.tuning import build_search, metric_value
+    from {{ cookiecutter.package_name }}.core.data import features_and_target, read_table
+    from {{ cookiecutter.package_name }}.core.tuning import build_search, metric_value
+    from {{ cookiecutter.package_name }}.infra import compute, tracking
+    from {{ cookiecutter.package_name }}.registry import lineage
 
     features, target = features_and_target(read_table(params.paths.train_data))
     search = build_search(params)

@@ -8,16 +8,16 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
-from {{ cookiecutter.package_name }}.config import Params
-from {{ cookiecutter.package_name }}.description import DESCRIPTION_FILE, DataDescription
-from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.core.config import Params
+from {{ cookiecutter.package_name }}.core.description import DESCRIPTION_FILE, DataDescription
+from {{ cookiecutter.package_name }}.core.errors import DataValidationError
+from {{ cookiecutter.package_name }}.project.schema import DATA
 
 MAX_REPORTED_CASES = 5
 # Each label needs a row in the training split and one in the test split.
 MIN_ROWS_PER_LABEL = 2
 # The user's description of the data, which a refusal may point to.
-SCHEMA = "src/{{ cookiecutter.package_name }}/schema.py"
+SCHEMA = "src/{{ cookiecutter.package_name }}/project/schema.py"
 # Row numbers as a spreadsheet shows a CSV file: the header is line 1.
 CSV_FIRST_ROW_LINE = 2
 # Enough of the file's end to hold its last line.

@@ -11,10 +11,14 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR, HTML_FILE, MARKDOWN_FILE
-from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.tasks import Task, project_task
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.core.errors import ProjectError
+from {{ cookiecutter.package_name }}.core.tasks import Task, project_task
+from {{ cookiecutter.package_name }}.reporting.card.files import (
+    ARTIFACT_DIR,
+    HTML_FILE,
+    MARKDOWN_FILE,
+)
 
 # MLflow and the registry only in the functions that export: serving reads an export's file
 # names from here, and the image, which serves one, has no MLflow.
@@ -30,7 +34,8 @@ SERVING_FILE = "serving.json"
 def export_reference(reference: str, destination: Path) -> "ModelVersion":
     """Export the version that an alias, number or `models:/` URI names, with params.yaml's
     task and decision threshold."""
-    from {{ cookiecutter.package_name }} import registry, tracking
+    from {{ cookiecutter.package_name }}.infra import tracking
+    from {{ cookiecutter.package_name }}.registry import versions as registry
 
     params = load_params()
     client = tracking.connect()
@@ -49,7 +54,7 @@ def export_version(
 ) -> None:
     import mlflow.artifacts
 
-    from {{ cookiecutter.package_name }} import registry
+    from {{ cookiecutter.package_name }}.registry import versions as registry
 
     _replace_previous_export(destination)
     mlflow.artifacts.download_artifacts(

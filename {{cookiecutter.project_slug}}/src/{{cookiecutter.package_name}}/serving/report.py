@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.core.errors import ProjectError
+from {{ cookiecutter.package_name }}.core.tasks import PREDICTION, PROBABILITY, Task
 from {{ cookiecutter.package_name }}.serving.prediction_log import log_files
-from {{ cookiecutter.package_name }}.tasks import PREDICTION, PROBABILITY, Task
 
 REQUIRED_KEYS = {"request_id", "model_version", "role", "mode", "latency_ms", "outputs"}
 # The measures of how close two versions' predictions are.

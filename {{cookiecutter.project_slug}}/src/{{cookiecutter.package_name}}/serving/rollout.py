@@ -5,7 +5,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from {{ cookiecutter.package_name }}.aliases import CHALLENGER, CHAMPION
+from {{ cookiecutter.package_name }}.registry.aliases import CHALLENGER, CHAMPION
 from {{ cookiecutter.package_name }}.serving.settings import RolloutMode
 
 

@@ -23,13 +23,13 @@ from pydantic import (
     create_model,
 )
 
-from {{ cookiecutter.package_name }}.description import (
+from {{ cookiecutter.package_name }}.core.description import (
     Categorical,
     DataDescription,
     Feature,
     Numeric,
 )
-from {{ cookiecutter.package_name }}.tasks import Task
+from {{ cookiecutter.package_name }}.core.tasks import Task
 
 MAX_REPORTED_PROBLEMS = 20
 # Strict: "12.5" is not a number, 1 is not true; NaN and infinities are refused.

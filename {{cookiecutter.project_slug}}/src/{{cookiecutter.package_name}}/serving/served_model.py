@@ -15,18 +15,22 @@ import pandas as pd
 import sklearn
 import yaml
 
-from {{ cookiecutter.package_name }} import model_files
-from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR, HTML_FILE, MARKDOWN_FILE
-from {{ cookiecutter.package_name }}.config import PARAMS_FILE, load_params
-from {{ cookiecutter.package_name }}.description import DESCRIPTION_FILE, Categorical
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.core import model_files
+from {{ cookiecutter.package_name }}.core.config import PARAMS_FILE, load_params
+from {{ cookiecutter.package_name }}.core.description import DESCRIPTION_FILE, Categorical
+from {{ cookiecutter.package_name }}.core.errors import ProjectError
+from {{ cookiecutter.package_name }}.core.tasks import TASKS, Task, project_task
+from {{ cookiecutter.package_name }}.reporting.card.files import (
+    ARTIFACT_DIR,
+    HTML_FILE,
+    MARKDOWN_FILE,
+)
 from {{ cookiecutter.package_name }}.serving.export import (
     LINEAGE_FILE,
     MODEL_DIR,
     SERVING_FILE,
     export_reference,
 )
-from {{ cookiecutter.package_name }}.tasks import TASKS, Task, project_task
 
 # The forms a model may take its features in: with categories, the frame the description
 # makes; with numbers (and booleans) only, a float array or, if the model picks its columns by

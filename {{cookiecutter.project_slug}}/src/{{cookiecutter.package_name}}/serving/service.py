@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.core.errors import ProjectError
+from {{ cookiecutter.package_name }}.core.tasks import Task
 from {{ cookiecutter.package_name }}.serving.metrics import ServingMetrics, VersionMetrics
 from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
 from {{ cookiecutter.package_name }}.serving.rollout import CHALLENGER, CHAMPION, Router
 from {{ cookiecutter.package_name }}.serving.schemas import ParsedRequest, RequestSchema
 from {{ cookiecutter.package_name }}.serving.served_model import ServedModel, load_model
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
-from {{ cookiecutter.package_name }}.tasks import Task
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 
-from {{ cookiecutter.package_name }}.config import FrozenModel
-from {{ cookiecutter.package_name }}.errors import ConfigError
+from {{ cookiecutter.package_name }}.core.config import FrozenModel
+from {{ cookiecutter.package_name }}.core.errors import ConfigError
 
 ENV_PREFIX = "SERVING_"
 STDOUT_SINK = "-"

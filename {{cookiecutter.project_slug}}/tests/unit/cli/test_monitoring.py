@@ -6,9 +6,9 @@ import yaml
 
 from {{ cookiecutter.package_name }}.cli.main import main
 from {{ cookiecutter.package_name }}.cli.monitoring import DRIFT_EXIT_STATUS
-from {{ cookiecutter.package_name }}.config import PARAMS_FILE, load_params
-from {{ cookiecutter.package_name }}.drift.profile import build_profile, save_profile
-from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.core.config import PARAMS_FILE, load_params
+from {{ cookiecutter.package_name }}.monitoring.drift.profile import build_profile, save_profile
+from {{ cookiecutter.package_name }}.project.schema import DATA
 
 from tests.synthetic import synthetic_frame
 

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from {{ cookiecutter.package_name }}.cli.main import main
-from {{ cookiecutter.package_name }}.registry import CHALLENGER, CHAMPION
+from {{ cookiecutter.package_name }}.registry.versions import CHALLENGER, CHAMPION
 
 
 def test_the_ui_of_a_tracking_server_is_the_servers_own(monkeypatch, capsys):

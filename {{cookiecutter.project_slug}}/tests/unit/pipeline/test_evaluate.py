@@ -2,12 +2,12 @@ import json
 
 import pytest
 
-from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.data import features_and_target
-from {{ cookiecutter.package_name }}.errors import UnsafeModelError
-from {{ cookiecutter.package_name }}.model import build_model
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.core.data import features_and_target
+from {{ cookiecutter.package_name }}.core.errors import UnsafeModelError
+from {{ cookiecutter.package_name }}.core.tasks import project_task
 from {{ cookiecutter.package_name }}.pipeline import evaluate
-from {{ cookiecutter.package_name }}.tasks import project_task
+from {{ cookiecutter.package_name }}.project.model import build_model
 
 from tests.saved_models import plant_pickle, save_model
 from tests.synthetic import synthetic_frame

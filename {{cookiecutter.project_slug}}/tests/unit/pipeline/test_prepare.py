@@ -3,13 +3,13 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.config import Params, TaskParams, load_params
-from {{ cookiecutter.package_name }}.data import read_table
-from {{ cookiecutter.package_name }}.description import DESCRIPTION_FILE
-from {{ cookiecutter.package_name }}.errors import ConfigError
+from {{ cookiecutter.package_name }}.core.config import Params, TaskParams, load_params
+from {{ cookiecutter.package_name }}.core.data import read_table
+from {{ cookiecutter.package_name }}.core.description import DESCRIPTION_FILE
+from {{ cookiecutter.package_name }}.core.errors import ConfigError
+from {{ cookiecutter.package_name }}.core.tasks import TaskKind
 from {{ cookiecutter.package_name }}.pipeline import prepare
-from {{ cookiecutter.package_name }}.schema import DATA
-from {{ cookiecutter.package_name }}.tasks import TaskKind
+from {{ cookiecutter.package_name }}.project.schema import DATA
 
 from tests.synthetic import synthetic_frame
 from tests.unit.descriptions import every_kind

@@ -1,8 +1,8 @@
-from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.description import Numeric
-from {{ cookiecutter.package_name }}.drift.profile import load_profile, value_counts
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.core.description import Numeric
+from {{ cookiecutter.package_name }}.monitoring.drift.profile import load_profile, value_counts
 from {{ cookiecutter.package_name }}.pipeline import profile
-from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.project.schema import DATA
 
 
 def test_the_profile_describes_the_train_split_and_is_repeatable(valid_frame, tmp_path):

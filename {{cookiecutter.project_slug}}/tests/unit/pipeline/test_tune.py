@@ -1,6 +1,6 @@
 import json
 
-from {{ cookiecutter.package_name }}.config import load_params
+from {{ cookiecutter.package_name }}.core.config import load_params
 from {{ cookiecutter.package_name }}.pipeline import tune
 
 from tests.changed_params import another_train_value

@@ -3,15 +3,15 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.description import DataDescription, Target
-from {{ cookiecutter.package_name }}.errors import DataValidationError
+from {{ cookiecutter.package_name }}.core.description import DataDescription, Target
+from {{ cookiecutter.package_name }}.core.errors import DataValidationError
 from {{ cookiecutter.package_name }}.pipeline.validate import (
     MIN_ROWS_PER_LABEL,
     check_schema,
     read_csv_for_validation,
     validate_frame,
 )
-from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.project.schema import DATA
 
 from tests.synthetic import synthetic_frame
 from tests.unit.descriptions import every_kind, refused

@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.package_name }}.config import load_params
-from {{ cookiecutter.package_name }}.data import features_and_target
-from {{ cookiecutter.package_name }}.description import Target
-from {{ cookiecutter.package_name }}.model import build_model
-from {{ cookiecutter.package_name }}.model_files import load_estimator
-from {{ cookiecutter.package_name }}.predict import predict_frame
-from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.core.config import load_params
+from {{ cookiecutter.package_name }}.core.data import features_and_target
+from {{ cookiecutter.package_name }}.core.description import Target
+from {{ cookiecutter.package_name }}.core.model_files import load_estimator
+from {{ cookiecutter.package_name }}.core.tasks import Task, project_task
+from {{ cookiecutter.package_name }}.project.model import build_model
+from {{ cookiecutter.package_name }}.project.schema import DATA
+from {{ cookiecutter.package_name }}.scoring.predict import predict_frame
 from {{ cookiecutter.package_name }}.serving.app import create_app
 from {{ cookiecutter.package_name }}.serving.export import (
     LINEAGE_FILE,
@@ -24,7 +25,6 @@ from {{ cookiecutter.package_name }}.serving.export import (
     write_serving_file,
 )
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
-from {{ cookiecutter.package_name }}.tasks import Task, project_task
 
 from tests.saved_models import save_model
 from tests.synthetic import rows_of

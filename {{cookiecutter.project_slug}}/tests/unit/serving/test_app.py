@@ -13,10 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from {{ cookiecutter.package_name }}.card.files import ARTIFACT_DIR, HTML_FILE, MARKDOWN_FILE
-from {{ cookiecutter.package_name }}.data import features_and_target
-from {{ cookiecutter.package_name }}.model import build_model
-from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.core.data import features_and_target
+from {{ cookiecutter.package_name }}.project.model import build_model
+from {{ cookiecutter.package_name }}.project.schema import DATA
+from {{ cookiecutter.package_name }}.reporting.card.files import (
+    ARTIFACT_DIR,
+    HTML_FILE,
+    MARKDOWN_FILE,
+)
 from {{ cookiecutter.package_name }}.serving.app import create_app
 from {{ cookiecutter.package_name }}.serving.export import MODEL_DIR
 from {{ cookiecutter.package_name }}.serving.prediction_log import logged_key

@@ -2,11 +2,11 @@ import json
 
 import pytest
 
-from {{ cookiecutter.package_name }}.description import DataDescription, Numeric
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.core.description import DataDescription, Numeric
+from {{ cookiecutter.package_name }}.core.errors import ProjectError
+from {{ cookiecutter.package_name }}.core.tasks import TASKS, Task, task_for
 from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
 from {{ cookiecutter.package_name }}.serving.report import build_report
-from {{ cookiecutter.package_name }}.tasks import TASKS, Task, task_for
 
 from tests.unit.serving.conftest import TARGETS, TASK, scores_for
 

@@ -3,21 +3,21 @@ from dataclasses import replace
 
 import pytest
 
-from {{ cookiecutter.package_name }}.description import (
+from {{ cookiecutter.package_name }}.core.description import (
     Boolean,
     Categorical,
     DataDescription,
     Numeric,
     Target,
 )
-from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.core.tasks import TASKS, task_for
+from {{ cookiecutter.package_name }}.project.schema import DATA
 from {{ cookiecutter.package_name }}.serving.schemas import (
     MAX_REPORTED_PROBLEMS,
     RejectedRequestError,
     RequestSchema,
     response_schema,
 )
-from {{ cookiecutter.package_name }}.tasks import TASKS, task_for
 
 from tests.synthetic import rows_of, synthetic_frame
 from tests.unit.serving.conftest import TARGETS

@@ -10,15 +10,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from {{ cookiecutter.package_name }}.description import (
+from {{ cookiecutter.package_name }}.core.description import (
     Boolean,
     Categorical,
     DataDescription,
     Numeric,
     Target,
 )
-from {{ cookiecutter.package_name }}.errors import ProjectError, UnsafeModelError
-from {{ cookiecutter.package_name }}.schema import DATA
+from {{ cookiecutter.package_name }}.core.errors import ProjectError, UnsafeModelError
+from {{ cookiecutter.package_name }}.core.tasks import TASKS, task_for
+from {{ cookiecutter.package_name }}.project.schema import DATA
 from {{ cookiecutter.package_name }}.serving.export import LINEAGE_FILE, MODEL_DIR, SERVING_FILE
 from {{ cookiecutter.package_name }}.serving.schemas import RequestSchema
 from {{ cookiecutter.package_name }}.serving.served_model import (
@@ -30,7 +31,6 @@ from {{ cookiecutter.package_name }}.serving.served_model import (
     load_model,
     warm_up,
 )
-from {{ cookiecutter.package_name }}.tasks import TASKS, task_for
 
 from tests.saved_models import plant_pickle
 from tests.synthetic import rows_of, synthetic_frame

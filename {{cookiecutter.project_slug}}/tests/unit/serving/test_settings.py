@@ -1,6 +1,6 @@
 import pytest
 
-from {{ cookiecutter.package_name }}.errors import ConfigError
+from {{ cookiecutter.package_name }}.core.errors import ConfigError
 from {{ cookiecutter.package_name }}.serving.settings import BYTES_PER_ROW, settings_from_environ
 
 

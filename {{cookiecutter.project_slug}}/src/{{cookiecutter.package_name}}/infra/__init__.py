@@ -1,0 +1,1 @@
+"""Where work runs and what is stored: compute (Dask), tracking (MLflow), versioning (DVC)."""

@@ -1,0 +1,1 @@
+"""Registered versions: the registry (versions), the quality gate, lineage, the aliases."""

@@ -1,0 +1,1 @@
+"""What the project reports: the pull-request report (ci), costs, model cards."""

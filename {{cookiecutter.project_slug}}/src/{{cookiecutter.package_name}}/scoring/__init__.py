@@ -1,0 +1,1 @@
+"""Predictions outside the service: rows checked and scored (predict), datasets (batch)."""
