@@ -61,6 +61,18 @@ def test_a_stage_depends_on_exactly_the_code_it_runs(stage):
     assert sorted(declared - needed) == [], f"stage {stage} never imports these deps in dvc.yaml"
 
 
+def test_no_module_imports_a_stage():
+    """Stages are what DVC runs, through the CLI by name; what a stage shares with other code or
+    another stage lives in a library module, which the stage's deps then name."""
+    importers = sorted(
+        f"{path.relative_to(PROJECT)} imports {module}"
+        for path in (SOURCE / PACKAGE).rglob("*.py")
+        for module in imported_modules(path)
+        if module.startswith(f"{PACKAGE}.pipeline.")
+    )
+    assert importers == [], "move what these import into a library module"
+
+
 def test_package_init_files_hold_no_code():
     for init in (SOURCE / PACKAGE).rglob("__init__.py"):
         statements = ast.parse(init.read_text()).body

@@ -23,7 +23,7 @@ def predict(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from {{ cookiecutter.package_name }}.core.tasks import project_task
-    from {{ cookiecutter.package_name }}.pipeline.validate import read_csv_for_validation
+    from {{ cookiecutter.package_name }}.core.validation import read_csv_for_validation
     from {{ cookiecutter.package_name }}.project.schema import DATA
     from {{ cookiecutter.package_name }}.registry import versions as registry
     from {{ cookiecutter.package_name }}.scoring.predict import check_inputs, predict_frame

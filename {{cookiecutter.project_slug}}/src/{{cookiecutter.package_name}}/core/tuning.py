@@ -1,5 +1,8 @@
-"""The hyperparameter search: scikit-learn's grid or randomized search over the train section."""
+"""The hyperparameter search: scikit-learn's grid or randomized search over the train section,
+and its result as the tune stage leaves it for train."""
 
+import json
+from pathlib import Path
 from typing import Any
 
 from scipy import stats
@@ -108,3 +111,18 @@ def metric_value(params: Params, score: float) -> float:
     """A search score as the metric's own value: scikit-learn negates lower-is-better ones."""
     metric = TASKS[params.task.kind].metrics[params.tune.scoring]
     return score if metric.greater_is_better else -score
+
+
+def tuned_train_params(params: Params) -> TrainParams:
+    """Return the train section with the search's best values in place of its own."""
+    best = _read_result(params.paths.tuned_params)["best_params"]
+    return TrainParams.model_validate({**params.train.model_dump(), **best})
+
+
+def tune_run_id(params: Params) -> str | None:
+    return _read_result(params.paths.tuned_params).get("run_id")
+
+
+def _read_result(path: Path) -> dict:
+    # Missing when train runs by itself before any `tune`: then no search has run.
+    return json.loads(path.read_text()) if path.exists() else {"best_params": {}}

@@ -12,8 +12,8 @@ from mlflow.models import infer_signature
 
 from {{ cookiecutter.package_name }}.core.config import Params
 from {{ cookiecutter.package_name }}.core.data import features_and_target, read_table
+from {{ cookiecutter.package_name }}.core.tuning import tune_run_id, tuned_train_params
 from {{ cookiecutter.package_name }}.infra import tracking
-from {{ cookiecutter.package_name }}.pipeline.tune import tune_run_id, tuned_train_params
 from {{ cookiecutter.package_name }}.project.model import TRUSTED_TYPES, build_model
 from {{ cookiecutter.package_name }}.registry import lineage
 

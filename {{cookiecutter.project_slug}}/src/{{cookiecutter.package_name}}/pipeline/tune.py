@@ -5,10 +5,8 @@ output holds no settings and train uses the train section as written.
 """
 
 import json
-from pathlib import Path
 
 from {{ cookiecutter.package_name }}.core.config import Params
-from {{ cookiecutter.package_name }}.project.model import TrainParams
 
 
 def run(params: Params) -> dict:
@@ -16,21 +14,6 @@ def run(params: Params) -> dict:
     params.paths.tuned_params.parent.mkdir(parents=True, exist_ok=True)
     params.paths.tuned_params.write_text(json.dumps(result, indent=2) + "\n")
     return result
-
-
-def tuned_train_params(params: Params) -> TrainParams:
-    """Return the train section with the search's best values in place of its own."""
-    best = _read_result(params.paths.tuned_params)["best_params"]
-    return TrainParams.model_validate({**params.train.model_dump(), **best})
-
-
-def tune_run_id(params: Params) -> str | None:
-    return _read_result(params.paths.tuned_params).get("run_id")
-
-
-def _read_result(path: Path) -> dict:
-    # Missing when train runs by itself before any `tune`: then no search has run.
-    return json.loads(path.read_text()) if path.exists() else {"best_params": {}}
 
 
 def _search(params: Params) -> dict:

@@ -4,7 +4,7 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }}.core.description import DataDescription
 from {{ cookiecutter.package_name }}.core.tasks import Task
-from {{ cookiecutter.package_name }}.pipeline.validate import CSV_FIRST_ROW_LINE, check_schema
+from {{ cookiecutter.package_name }}.core.validation import CSV_FIRST_ROW_LINE, check_schema
 from {{ cookiecutter.package_name }}.project.schema import DATA
 
 

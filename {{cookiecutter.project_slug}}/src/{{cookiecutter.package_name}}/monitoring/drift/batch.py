@@ -8,7 +8,7 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }}.core.description import DataDescription, Numeric
 from {{ cookiecutter.package_name }}.core.errors import DataValidationError, ProjectError
-from {{ cookiecutter.package_name }}.pipeline.validate import (
+from {{ cookiecutter.package_name }}.core.validation import (
     CSV_FIRST_ROW_LINE,
     check_schema,
     read_csv_for_validation,
