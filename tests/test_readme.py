@@ -101,4 +101,4 @@ def test_the_code_map_names_every_file_once_and_nothing_else(tmp_path, ci_provid
     modules = [file for file in files if file.startswith(package) and file.count("/") == 2]
     assert [module for module in modules if module not in paths] == []
     owners = dict(rows)
-    assert owners["params.yaml"] == owners[f"{package}schema.py"] == "yours"
+    assert owners["params.yaml"] == owners[f"{package}project/schema.py"] == "yours"
