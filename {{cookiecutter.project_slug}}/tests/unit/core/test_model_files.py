@@ -139,7 +139,9 @@ def test_a_type_outside_the_projects_list_is_refused_until_it_is_added(
         load_estimator(directory)
     message = str(refused.value)
     assert "it holds types this project has not reviewed: fractions.Fraction; " in message
-    assert "add it to TRUSTED_TYPES in src/{{ cookiecutter.package_name }}/project/model.py" in message
+    # Named apart: with the longest package name, the line would not fit.
+    model_source = "src/{{ cookiecutter.package_name }}/project/model.py"
+    assert f"add it to TRUSTED_TYPES in {model_source}" in message
 
     # The list obeyed is the repository's, not the one the model carries.
     monkeypatch.setattr(model_files, "TRUSTED_TYPES", widened)
