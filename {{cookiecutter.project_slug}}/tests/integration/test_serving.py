@@ -153,6 +153,34 @@ def test_in_shadow_callers_get_the_champion_and_the_log_compares_both(
     assert all(version["predicted"] for version in summary["versions"])
 
 
+def test_labels_measure_each_version_live_and_reach_the_run_that_trained_it(
+    registered, run, frame, rows, tmp_path
+):
+    """The labels of a shadow rollout's predictions, named by the ids the service answered,
+    measure both versions; each version's live metrics go to its run in the registry."""
+    log = tmp_path / "labelled.jsonl"
+    with serving(rollout(registered, log, rollout="shadow")) as client:
+        ids = [client.post("/predict", json=row).headers["X-Request-Id"] for row in rows]
+    labels = tmp_path / "labels.csv"
+    with labels.open("w", newline="") as stream:
+        truth = zip(ids, frame[DATA.target.name], strict=True)
+        csv.writer(stream).writerows([("key", "label"), *truth])
+    recorded = cli(run, "feedback", "--labels", str(labels), "--log", str(log)).stdout
+    assert f"recorded {len(rows)} labels" in recorded
+    assert f": {len(rows)} label a prediction;" in recorded
+    cli(run, "live-quality", "--log", str(log))
+    measured = json.loads((registered / PARAMS.paths.live_quality_result).read_text())
+    assert {(v["model_version"], v["mode"], v["labelled"]) for v in measured["versions"]} == {
+        ("1", "served", len(rows)),
+        ("2", "shadow", len(rows)),
+    }
+    client = MlflowClient(f"sqlite:///{registered / 'mlflow.db'}")
+    for version in ("1", "2"):
+        run_id = client.get_model_version(MODEL_NAME, version).run_id
+        (labelled,) = client.get_metric_history(run_id, "live_labelled")
+        assert labelled.value == len(rows)
+
+
 def test_an_export_serves_with_no_tracking_server(registered, run, frame, rows, tmp_path):
     export = tmp_path / "export"
     assert f"exported {MODEL_NAME} version 1" in cli(run, "export", "--output", str(export)).stdout

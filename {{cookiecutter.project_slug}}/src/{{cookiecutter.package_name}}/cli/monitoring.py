@@ -1,14 +1,19 @@
-"""Monitoring: whether a batch drifted from the training data, and batches to try it on."""
+"""Monitoring: whether a batch drifted from the training data, and batches to try it on;
+labels given after the fact, and the served versions' live quality measured with them."""
 
 import argparse
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.cli.commands import Commands, argument
+from {{ cookiecutter.package_name }}.cli.serving import default_prediction_log
 from {{ cookiecutter.package_name }}.core.config import load_params
 from {{ cookiecutter.package_name }}.core.errors import ProjectError
 
-# Distinct from 1 (an error) and 2 (a usage error), so CI can tell "retrain" from "broken".
+# Distinct from 1 (an error) and 2 (a usage error), so CI can tell "retrain" from "broken";
+# and from each other, so it can tell why.
 DRIFT_EXIT_STATUS = 3
+QUALITY_EXIT_STATUS = 4
 
 commands = Commands()
 
@@ -61,3 +66,72 @@ def make_batch(args: argparse.Namespace) -> None:
     print(
         f"wrote {len(batch)} rows of {source} to {args.output}: {change if args.shift else 'as is'}"
     )
+
+
+LOG_ARGUMENT = argument(
+    "--log", type=Path, default=default_prediction_log(), help="the prediction log"
+)
+
+
+@commands.command(
+    "feedback",
+    "record labels given after the fact, and say how they join the prediction log",
+    argument(
+        "--labels",
+        type=Path,
+        required=True,
+        help="CSV file with the columns key (the X-Request-Key sent or the X-Request-Id "
+        "answered) and label, and optionally row (in a request of several rows; default 0) "
+        "and time (when the label became known, ISO 8601; default now)",
+    ),
+    LOG_ARGUMENT,
+)
+def feedback(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }}.core.tasks import project_task
+    from {{ cookiecutter.package_name }}.monitoring.labels import (
+        LabelStore,
+        outcomes_sentence,
+        read_labels_file,
+        record_labels,
+    )
+    from {{ cookiecutter.package_name }}.serving.report import read_log
+
+    params = load_params()
+    task = project_task(params.task.kind)
+    given = read_labels_file(args.labels, task, datetime.now(UTC))
+    records, _ = read_log(args.log, task)
+    store = LabelStore(params.paths.labels)
+    delay = timedelta(hours=params.live_quality.max_label_delay_hours)
+    counts = record_labels(given, store, records, delay)
+    print(f"recorded {len(given)} labels in {store.path}: {outcomes_sentence(counts)}")
+
+
+@commands.command(
+    "live-quality",
+    "measure each served version on its labelled predictions; write reports/live_quality.*",
+    LOG_ARGUMENT,
+    argument(
+        "--no-mlflow", action="store_true", help="do not log the measures to the versions' runs"
+    ),
+    epilog=f"exit status: 0 the champion is acceptable or has too few labels to judge, "
+    f"{QUALITY_EXIT_STATUS} it is below the gate's bar (retraining is due), 1 error",
+)
+def live_quality(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.core.tasks import project_task
+    from {{ cookiecutter.package_name }}.monitoring.quality import log_to_mlflow, measure
+
+    params = load_params()
+    now = datetime.now(UTC)
+    quality = measure(params, project_task(params.task.kind), args.log, now)
+    paths = params.paths
+    # The verdict first: it is what CI reads.
+    for path, text in ((paths.live_quality_result, quality.to_json()),
+                       (paths.live_quality_report, quality.to_markdown())):  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    print(quality.summary())
+    print(f"result: {paths.live_quality_result}  report: {paths.live_quality_report}")
+    if not args.no_mlflow:
+        for note in log_to_mlflow(quality, params.mlflow.model_name, now):
+            print(note)
+    return QUALITY_EXIT_STATUS if quality.retrain else 0

@@ -45,6 +45,9 @@ class Paths(FrozenModel):
     reference_profile: Path
     drift_result: Path
     drift_report: Path
+    labels: Path
+    live_quality_result: Path
+    live_quality_report: Path
     cost_records: Path
     cost_result: Path
     cost_summary: Path
@@ -162,6 +165,17 @@ class DriftParams(FrozenModel):
     min_batch_rows: int = Field(ge=2)
 
 
+class LiveQualityParams(FrozenModel):
+    """Live quality: the champion measured on the labels its predictions got (monitoring/)."""
+
+    # The predictions of the last this many days are measured,
+    window_days: float = Field(gt=0)
+    # with the labels that came at most this many hours after their prediction,
+    max_label_delay_hours: float = Field(gt=0)
+    # and a version is judged only on at least this many labelled rows.
+    min_labels: int = Field(ge=2)
+
+
 class MachineClass(FrozenModel):
     """What a class of machine charges: per core-hour of CPU, and per GB-hour of memory."""
 
@@ -216,6 +230,7 @@ class Params(FrozenModel):
     gate: GateParams
     card: CardParams
     drift: DriftParams
+    live_quality: LiveQualityParams
     mlflow: MlflowParams
     cost: CostParams
 

@@ -147,10 +147,24 @@ class Task:
     def evaluate(
         self, actual: np.ndarray, scores: Scores, decision_threshold: float
     ) -> dict[str, float]:
-        predicted = self.predicted(scores, decision_threshold)
+        return self.measure(actual, scores, self.predicted(scores, decision_threshold))
+
+    def measure(
+        self, actual: np.ndarray, scores: Scores, predicted: np.ndarray
+    ) -> dict[str, float]:
+        """Every metric, for predictions already made (classes 0..k-1, or values)."""
         return {
             name: metric.compute(actual, scores, predicted) for name, metric in self.metrics.items()
         }
+
+    def read_outputs(self, outputs: pd.DataFrame) -> tuple[Scores, np.ndarray]:
+        """The scores and the predicted classes (0..k-1) or values behind the output contract's
+        columns, as `outputs` wrote them: what a prediction log holds, read back to measure."""
+        predicted = self.data.encode_target(outputs[PREDICTION])
+        return self._scores_of(outputs), predicted
+
+    def _scores_of(self, outputs: pd.DataFrame) -> Scores:
+        raise NotImplementedError
 
     def plot_data(
         self, actual: np.ndarray, scores: Scores, decision_threshold: float
@@ -228,6 +242,10 @@ class BinaryTask(Task):
             }
         )
 
+    def _scores_of(self, outputs: pd.DataFrame) -> Scores:
+        positive = outputs[PROBABILITY].to_numpy(dtype=float)
+        return np.column_stack([1 - positive, positive])
+
     def plot_data(self, actual, scores, decision_threshold) -> dict[str, pd.DataFrame]:
         from sklearn import metrics
 
@@ -290,6 +308,10 @@ class MulticlassTask(Task):
             }
         )
 
+    def _scores_of(self, outputs: pd.DataFrame) -> Scores:
+        columns = [probability_column(label) for label in self.classes]
+        return outputs[columns].to_numpy(dtype=float)
+
 
 @dataclass(frozen=True)
 class RegressionTask(Task):
@@ -334,6 +356,9 @@ class RegressionTask(Task):
 
     def outputs(self, scores: Scores, decision_threshold: float) -> pd.DataFrame:
         return pd.DataFrame({PREDICTION: scores})
+
+    def _scores_of(self, outputs: pd.DataFrame) -> Scores:
+        return outputs[PREDICTION].to_numpy(dtype=float)
 
     def plot_data(self, actual, scores, decision_threshold) -> dict[str, pd.DataFrame]:
         return {

@@ -26,6 +26,8 @@ from {{ cookiecutter.package_name }}.serving.service import SERVED, Service, new
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
 
 KEY_HEADER = "X-Request-Key"
+# The prediction's id, as the log keeps it: a label given later may name the prediction by it.
+REQUEST_ID_HEADER = "X-Request-Id"
 VERSION_HEADER = "X-Model-Version"
 RETRY_AFTER_SECONDS = "2"
 MARKDOWN = "text/markdown; charset=utf-8"
@@ -238,6 +240,7 @@ async def predict(service: KeyHolderService, request: Request) -> Response:
     )
     body = '{"model_version":' + json.dumps(version) + ',"predictions":' + outputs + "}"
     metrics.latency.observe(time.perf_counter() - started)
+    headers[REQUEST_ID_HEADER] = request_id
     return Response(body, media_type="application/json", headers=headers, background=background)
 
 

@@ -1,18 +1,29 @@
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
 from {{ cookiecutter.package_name }}.cli.main import main
-from {{ cookiecutter.package_name }}.cli.monitoring import DRIFT_EXIT_STATUS
+from {{ cookiecutter.package_name }}.cli.monitoring import DRIFT_EXIT_STATUS, QUALITY_EXIT_STATUS
 from {{ cookiecutter.package_name }}.core.config import PARAMS_FILE, load_params
+from {{ cookiecutter.package_name }}.core.tasks import project_task
 from {{ cookiecutter.package_name }}.monitoring.drift.profile import build_profile, save_profile
 from {{ cookiecutter.package_name }}.project.schema import DATA
 
 from tests.synthetic import synthetic_frame
+from tests.unit.monitoring.conftest import (
+    label_value,
+    log_line,
+    one_hot,
+    truth,
+    write_log,
+    wrong,
+)
 
 FIRST = DATA.feature_names[0]
+MIN_LABELS = 40
 
 
 @pytest.fixture
@@ -62,3 +73,51 @@ def test_a_failed_drift_check_is_an_error_and_leaves_no_verdict(drift_workspace,
     )
     assert not drift_workspace.drift_result.exists()
     assert not drift_workspace.drift_report.exists()
+
+
+@pytest.fixture
+def labelled_workspace(tmp_path, monkeypatch):
+    """A directory with the project's params (judging on 40 labels), a prediction log of a
+    champion that is always wrong, and a labels file giving each of its rows the truth."""
+    params = yaml.safe_load(PARAMS_FILE.read_text())
+    params["live_quality"]["min_labels"] = MIN_LABELS
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.chdir(tmp_path)
+    task = project_task(load_params().task.kind)
+    picks = truth(task, MIN_LABELS)
+    lines = [log_line(task, one_hot(task, [pick]), f"r{row}", time=datetime.now(UTC))
+             for row, pick in enumerate(wrong(task, picks))]  # fmt: skip
+    write_log(tmp_path / "predictions.jsonl", lines)
+    labels = ["key,label", *(f"r{row},{label_value(task, pick)}" for row, pick in enumerate(picks))]
+    (tmp_path / "labels.csv").write_text("\n".join([*labels, "unknown-key,"
+                                                    f"{label_value(task, 0)}"]) + "\n")  # fmt: skip
+    return load_params().paths
+
+
+def test_labels_are_recorded_and_a_champion_below_the_bar_asks_for_retraining(
+    labelled_workspace, capsys
+):
+    feedback = ["feedback", "--labels", "labels.csv", "--log", "predictions.jsonl"]
+    assert main(feedback) == 0
+    assert capsys.readouterr().out == (
+        f"recorded {MIN_LABELS + 1} labels in {labelled_workspace.labels}: {MIN_LABELS} label a "
+        "prediction; 0 came too late to be measured; 0 label a prediction labelled before (the "
+        "first label counts); 1 name no prediction in the log\n"
+    )
+    live_quality = ["live-quality", "--log", "predictions.jsonl", "--no-mlflow"]
+    assert main(live_quality) == QUALITY_EXIT_STATUS == 4
+    out = capsys.readouterr().out
+    assert out.startswith("Champion version 1: ")
+    assert "below the bar" in out
+    assert json.loads(labelled_workspace.live_quality_result.read_text())["retrain"] is True
+    assert "| 1 | champion | served |" in labelled_workspace.live_quality_report.read_text()
+
+
+def test_a_malformed_labels_file_records_nothing(labelled_workspace, capsys):
+    Path("labels.csv").write_text("key,label\nr1,\n")
+    assert main(["feedback", "--labels", "labels.csv", "--log", "predictions.jsonl"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "error: labels.csv: 1 of 1 labels are malformed, so none was recorded; fix them and "
+        "send the file again: line 2: no label"
+    )
+    assert not labelled_workspace.labels.exists()

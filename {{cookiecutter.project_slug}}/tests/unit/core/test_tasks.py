@@ -113,6 +113,20 @@ def test_regression_outputs_the_predicted_value():
 
 
 @pytest.mark.parametrize("kind", TASKS)
+def test_outputs_read_back_measure_as_the_scores_they_came_from(kind):
+    """A prediction log's outputs give the metrics the model's scores give, at the decision
+    threshold the outputs were made with."""
+    task, model, features, actual = fitted(kind)
+    scores = task.scores(model, features)
+    outputs = task.outputs(scores, decision_threshold=0.7)
+    read_scores, predicted = task.read_outputs(outputs)
+    np.testing.assert_allclose(read_scores, scores)
+    assert task.measure(actual, read_scores, predicted) == pytest.approx(
+        task.evaluate(actual, scores, decision_threshold=0.7), nan_ok=True
+    )
+
+
+@pytest.mark.parametrize("kind", TASKS)
 def test_each_declared_plot_has_its_data(kind):
     task, model, features, actual = fitted(kind)
     plots = task.plot_data(actual, task.scores(model, features), decision_threshold=0.5)

@@ -204,7 +204,8 @@ def test_in_shadow_the_caller_gets_the_champion_and_both_are_logged(
         "challenger",
         "shadow",
     )
-    assert served["request_id"] == shadow["request_id"]
+    # The caller gets the id the log keeps, by which a label given later names the prediction.
+    assert served["request_id"] == shadow["request_id"] == answer.headers["X-Request-Id"]
     # Hashed by default: the same key gives the same hash, and the key itself is not stored.
     assert served["request_key"] == shadow["request_key"] == logged_key("k", "hash")
     assert list(shadow["outputs"][0]) == list(served["outputs"][0])
