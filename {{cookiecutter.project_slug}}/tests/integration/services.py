@@ -204,6 +204,8 @@ def server_environment(auth_config_path: Path, s3_endpoint: str) -> dict[str, st
         "MLFLOW_AUTH_ADMIN_USERNAME": ADMIN_CREDENTIALS["MLFLOW_TRACKING_USERNAME"],
         "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_CREDENTIALS["MLFLOW_TRACKING_PASSWORD"],
         "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_hex(32),
+        # As the image sets it (deploy/mlflow/Dockerfile): no background job runner.
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
     }
 
 
