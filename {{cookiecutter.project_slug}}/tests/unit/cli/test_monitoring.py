@@ -77,13 +77,16 @@ def test_a_failed_drift_check_is_an_error_and_leaves_no_verdict(drift_workspace,
 
 @pytest.fixture
 def labelled_workspace(tmp_path, monkeypatch):
-    """A directory with the project's params (judging on 40 labels), a prediction log of a
-    champion that is always wrong, and a labels file giving each of its rows the truth."""
+    """A directory with the project's params (judging on 40 labels, against the task's own
+    bar: the project's may have been lowered), a prediction log of a champion that is always
+    wrong, and a labels file giving each of its rows the truth."""
     params = yaml.safe_load(PARAMS_FILE.read_text())
+    task = project_task(params["task"]["kind"])
     params["live_quality"]["min_labels"] = MIN_LABELS
+    params["gate"]["primary_metric"] = task.default_primary
+    params["gate"]["worst_acceptable"] = task.default_worst_acceptable
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
-    task = project_task(load_params().task.kind)
     picks = truth(task, MIN_LABELS)
     lines = [log_line(task, one_hot(task, [pick]), f"r{row}", time=datetime.now(UTC))
              for row, pick in enumerate(wrong(task, picks))]  # fmt: skip
