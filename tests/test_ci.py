@@ -340,6 +340,6 @@ def test_the_scheduled_gitlab_pipeline_ships_what_it_promotes(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     listed = json.loads(result.stdout[result.stdout.index("[") :])
     jobs = {job["name"]: job for job in listed if job["when"] != "never"}
-    assert sorted(jobs) == sorted(["retrain-if-drifted", "promote", *GITLAB_SHIPPING_JOBS])
+    assert sorted(jobs) == sorted(["retrain-if-due", "promote", *GITLAB_SHIPPING_JOBS])
     assert jobs["promote"]["when"] == jobs["production"]["when"] == "manual"
     assert [need["job"] for need in jobs["build-image"]["needs"]] == ["promote"]

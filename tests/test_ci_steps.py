@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.docker]
 # deploy workflow (train.yml's and drift.yml's deploy jobs); a rollback is a run of deploy.yml.
 DEPLOY = ["deploy/image", "deploy/staging", "deploy/production"]
 CHANGE = ["ci/lint", "ci/unit", "train/reproduce", "train/register", "train/promote", *DEPLOY]
-SCHEDULED_CHECK = ["drift/retrain-if-drifted"]
+SCHEDULED_CHECK = ["drift/retrain-if-due"]
 DRIFT_RETRAINING = [*SCHEDULED_CHECK, "drift/promote", *DEPLOY]
 ROLLBACK = ["deploy/rollback"]
 
@@ -146,7 +146,7 @@ def test_ci_jobs_carry_changes_drift_and_rollback_to_the_served_version(tmp_path
 
         # The scheduled check on data like the training data: nothing to retrain.
         (check,) = [pipelines.run(job) for job in SCHEDULED_CHECK]
-        assert "no drift: nothing to retrain" in check["make retrain-if-drifted"]
+        assert "nothing to retrain: no drift" in check["make retrain-if-due"]
         assert pipelines.registry()["versions"] == 1
 
         # The true labels are in, and the served data has drifted: retrained, gated against the
@@ -158,7 +158,7 @@ def test_ci_jobs_carry_changes_drift_and_rollback_to_the_served_version(tmp_path
         assert batch.returncode == 0, batch.stderr
         drift_batch = f"DRIFT_BATCH={drifted}"
         outputs = {job: pipelines.run(job, drift_batch) for job in DRIFT_RETRAINING}
-        assert "registered" in outputs["drift/retrain-if-drifted"]["make retrain-if-drifted"]
+        assert "registered" in outputs["drift/retrain-if-due"]["make retrain-if-due"]
         decision = gate_decision(project)
         assert (decision["passed"], decision["challenger_version"]) == (True, "2")
         assert decision["champion_version"] == "1"

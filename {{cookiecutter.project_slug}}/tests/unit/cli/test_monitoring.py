@@ -45,9 +45,10 @@ def drift_workspace(tmp_path, monkeypatch):
     return params.paths
 
 
-def test_the_makefile_reads_the_drift_exit_status_the_cli_sets():
+def test_the_makefile_reads_the_exit_statuses_the_cli_sets():
     makefile = (Path(__file__).parents[3] / "Makefile").read_text()
     assert f"\nDRIFT_EXIT_STATUS := {DRIFT_EXIT_STATUS}\n" in makefile
+    assert f"\nQUALITY_EXIT_STATUS := {QUALITY_EXIT_STATUS}\n" in makefile
 
 
 def test_the_drift_exit_status_tells_ci_whether_to_retrain(drift_workspace, capsys):
