@@ -53,12 +53,15 @@ def running(run: Runner) -> Iterator[Server]:
     # otherwise fill its pipe and stop the server.
     with ThreadPoolExecutor(2) as readers:
         stdout, stderr = (readers.submit(pipe.read) for pipe in (process.stdout, process.stderr))
-        server = None
+        server = failure = None
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
                 wait_until_ready(client, process, stderr)
                 server = Server(client, process, port)
                 yield server
+        except BaseException as error:  # pytest.fail's too
+            failure = error
+            raise
         finally:
             process.terminate()
             try:
@@ -67,6 +70,13 @@ def running(run: Runner) -> Iterator[Server]:
                 process.kill()
             if server is not None:
                 server.stdout, server.stderr = stdout.result(), stderr.result()
+            if failure is not None:
+                # A test that fails while the server runs may have failed by the server's doing
+                # (it stopped, say): what it wrote says why.
+                failure.add_note(
+                    f"the server (exit status {process.returncode}) wrote to standard error:\n"
+                    + stderr.result()[-8000:]
+                )
 
 
 def wait_until_ready(client: httpx.Client, process: subprocess.Popen, stderr: Future[str]) -> None:
