@@ -12,7 +12,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 from mlflow import MlflowClient
@@ -20,17 +19,16 @@ from mlflow import MlflowClient
 from {{ cookiecutter.package_name }}.core.config import load_params
 from {{ cookiecutter.package_name }}.core.tasks import project_task
 from {{ cookiecutter.package_name }}.project.model import TrainParams
-from {{ cookiecutter.package_name }}.project.schema import DATA
 
 from tests.integration.project_copy import (
     PROJECT_ROOT,
     Runner,
     cli,
-    commit_all,
     copy_project,
     runner,
     set_param,
 )
+from tests.integration.training import RAW_DATA, ROWS, shuffled, train_on
 from tests.synthetic import synthetic_frame
 
 PARAMS = load_params()
@@ -38,8 +36,6 @@ MODEL_NAME = PARAMS.mlflow.model_name
 PRIMARY = project_task(PARAMS.task.kind).metrics[PARAMS.gate.primary_metric]
 # Out of reach: every metric where greater is better is at most 1, every other at least 0.
 UNREACHABLE = 2.0 if PRIMARY.greater_is_better else -1.0
-ROWS = max(300, PARAMS.data.min_rows)
-RAW_DATA = PARAMS.paths.raw_data
 
 
 @dataclass(frozen=True)
@@ -75,28 +71,13 @@ def aliases(client: MlflowClient) -> dict[str, str]:
     return {alias: str(version) for alias, version in found.items()}
 
 
-def shuffled(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """The rows with their labels or values shuffled: nothing left to learn."""
-    target = frame[DATA.target.name].sample(frac=1, random_state=seed).to_numpy()
-    return frame.assign(**{DATA.target.name: target})
-
-
-def train_on(store: Store, frame: pd.DataFrame, message: str) -> str:
-    """Make the rows the raw data, commit them and reproduce the pipeline; return the commit."""
-    frame.to_csv(store.project / RAW_DATA, index=False)
-    store.run("dvc", "add", "--quiet", str(RAW_DATA))
-    commit = commit_all(store.run, message)
-    store.run("dvc", "repro")
-    return commit
-
-
 def test_champion_lifecycle(store):
     project, run, client = store.project, store.run, store.client
     rows = synthetic_frame(ROWS, seed=7)
     primary = PRIMARY.name
 
     # A first version that misses the gate's bound is not promoted; the output says what next.
-    first_commit = train_on(store, shuffled(rows, seed=1), "Train on shuffled labels")
+    first_commit = train_on(project, run, shuffled(rows, seed=1), "Train on shuffled labels")
     assert "version 1 as challenger" in cli(run, "register").stdout
     set_param(project, "gate", "worst_acceptable", UNREACHABLE)
     relax = "lower" if PRIMARY.greater_is_better else "raise"
@@ -121,7 +102,7 @@ def test_champion_lifecycle(store):
 
     # A model of the real target is better, and is promoted, recording who, when, why and
     # what it replaced.
-    better_commit = train_on(store, rows, "Train on the real target")
+    better_commit = train_on(project, run, rows, "Train on the real target")
     better_metrics = json.loads((project / PARAMS.paths.metrics).read_text())
     cli(run, "register")
     assert "version 2 is now the champion, replacing version 1" in cli(run, "promote").stdout
@@ -133,9 +114,9 @@ def test_champion_lifecycle(store):
 
     # A worse one is registered but stays challenger; that is not a failure. It is judged on
     # the real target's test set, where the champion was trained.
-    train_on(store, shuffled(rows, seed=2), "Train on other shuffled labels")
+    train_on(project, run, shuffled(rows, seed=2), "Train on other shuffled labels")
     cli(run, "register")
-    train_on(store, rows, "Back to the real target")
+    train_on(project, run, rows, "Back to the real target")
     outcome = cli(run, "promote")
     assert "challenger version 3 is not promoted; champion stays version 2" in outcome.stdout
     assert aliases(client) == {"champion": "2", "challenger": "3"}
