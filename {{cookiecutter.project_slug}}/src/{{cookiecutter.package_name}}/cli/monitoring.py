@@ -1,5 +1,6 @@
 """Monitoring: whether a batch drifted from the training data, and batches to try it on;
-labels given after the fact, and the served versions' live quality measured with them."""
+labels given after the fact, the served versions' live quality measured with them, and the A/B
+decision between the champion and the challenger."""
 
 import argparse
 from datetime import UTC, datetime, timedelta
@@ -135,3 +136,28 @@ def live_quality(args: argparse.Namespace) -> int:
         for note in log_to_mlflow(quality, params.mlflow.model_name, now):
             print(note)
     return QUALITY_EXIT_STATUS if quality.retrain else 0
+
+
+@commands.command(
+    "ab-report",
+    "decide by statistics whether the challenger beats the champion on labelled predictions; "
+    "write reports/ab.*",
+    LOG_ARGUMENT,
+    epilog="exit status: 0 whatever the decision (promote, keep, need more data: it is advice, "
+    "for people or a later step to act on), 1 error (no challenger in the log, say)",
+)
+def ab_report(args: argparse.Namespace) -> None:
+    from {{ cookiecutter.package_name }}.core.tasks import project_task
+    from {{ cookiecutter.package_name }}.monitoring.ab import decide
+
+    params = load_params()
+    result = decide(params, project_task(params.task.kind), args.log, datetime.now(UTC))
+    paths = params.paths
+    for path, text in (
+        (paths.ab_result, result.to_json()),
+        (paths.ab_report, result.to_markdown()),
+    ):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    print(result.summary())
+    print(f"result: {paths.ab_result}  report: {paths.ab_report}")

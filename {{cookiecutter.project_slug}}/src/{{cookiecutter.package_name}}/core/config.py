@@ -48,6 +48,8 @@ class Paths(FrozenModel):
     labels: Path
     live_quality_result: Path
     live_quality_report: Path
+    ab_result: Path
+    ab_report: Path
     cost_records: Path
     cost_result: Path
     cost_summary: Path
@@ -176,6 +178,23 @@ class LiveQualityParams(FrozenModel):
     min_labels: int = Field(ge=2)
 
 
+class AbParams(FrozenModel):
+    """A/B decisions: the challenger against the champion on the labelled predictions of the
+    live-quality window (monitoring/ab.py)."""
+
+    # The interval of the challenger's improvement holds the true one this often.
+    confidence: float = Field(gt=0, lt=1)
+    # The smallest improvement worth having, in the primary metric's units; above 0, so that a
+    # challenger no better than the champion is kept once the interval is narrow enough.
+    min_effect: float = Field(gt=0)
+    # Fewer labelled rows in an arm cannot tell a better model from luck, whatever the interval.
+    min_labels_per_arm: int = Field(ge=2)
+    # Percentiles of fewer resamples move from one seed to the next.
+    resamples: int = Field(ge=100)
+    # The same log and labels give the same decision.
+    seed: int
+
+
 class MachineClass(FrozenModel):
     """What a class of machine charges: per core-hour of CPU, and per GB-hour of memory."""
 
@@ -231,6 +250,7 @@ class Params(FrozenModel):
     card: CardParams
     drift: DriftParams
     live_quality: LiveQualityParams
+    ab: AbParams
     mlflow: MlflowParams
     cost: CostParams
 

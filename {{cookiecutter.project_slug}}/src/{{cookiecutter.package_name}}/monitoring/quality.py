@@ -19,6 +19,7 @@ import pandas as pd
 from {{ cookiecutter.package_name }}.core.config import Params
 from {{ cookiecutter.package_name }}.core.tasks import Task
 from {{ cookiecutter.package_name }}.monitoring.labels import OUTCOMES, Joiner, LabelStore, Match
+from {{ cookiecutter.package_name }}.monitoring.resampling import Rows
 from {{ cookiecutter.package_name }}.registry.aliases import CHAMPION
 from {{ cookiecutter.package_name }}.serving.report import read_log
 
@@ -107,8 +108,22 @@ def _shown(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
-def measure(params: Params, task: Task, log: Path, now: datetime) -> LiveQuality:
-    """Live quality over the window that ends `now`."""
+@dataclass(frozen=True)
+class LabelledWindow:
+    """The predictions of a window of the prediction log, and those of their rows that have a
+    label in time."""
+
+    start: datetime
+    end: datetime
+    records: list[dict]
+    # How every label given until the window's end fared (labels.py).
+    label_outcomes: dict[str, int]
+    matches: list[Match]
+
+
+def labelled_window(params: Params, task: Task, log: Path, now: datetime) -> LabelledWindow:
+    """The last live_quality.window_days days of the log up to `now`, joined to the labels
+    given by then."""
     settings = params.live_quality
     start = now - timedelta(days=settings.window_days)
     records, _ = read_log(log, task)
@@ -119,12 +134,27 @@ def measure(params: Params, task: Task, log: Path, now: datetime) -> LiveQuality
     counts, matches = joiner.join(labels)
     window_ids = {record["request_id"] for record in in_window}
     matches = [match for match in matches if match.record["request_id"] in window_ids]
+    outcomes = {name: counts[name] for name in OUTCOMES}
+    return LabelledWindow(start, now, in_window, outcomes, matches)
 
+
+def labelled_rows(task: Task, matches: list[Match]) -> Rows:
+    """The labelled rows as the task's metrics take them."""
+    outputs = pd.DataFrame([match.output for match in matches])
+    scores, predicted = task.read_outputs(outputs)
+    actual = task.data.encode_target(pd.Series([match.label.label for match in matches]))
+    return Rows(actual, scores, predicted)
+
+
+def measure(params: Params, task: Task, log: Path, now: datetime) -> LiveQuality:
+    """Live quality over the window that ends `now`."""
+    settings = params.live_quality
+    window = labelled_window(params, task, log, now)
     scored: dict[tuple[str, str, str], int] = defaultdict(int)
-    for record in in_window:
+    for record in window.records:
         scored[record["model_version"], record["role"], record["mode"]] += len(record["outputs"])
     labelled: dict[tuple[str, str, str], list[Match]] = defaultdict(list)
-    for match in matches:
+    for match in window.matches:
         record = match.record
         labelled[record["model_version"], record["role"], record["mode"]].append(match)
 
@@ -146,21 +176,19 @@ def measure(params: Params, task: Task, log: Path, now: datetime) -> LiveQuality
     return LiveQuality(
         log=str(log),
         labels=str(params.paths.labels),
-        window_start=start.isoformat(timespec="seconds"),
-        window_end=now.isoformat(timespec="seconds"),
+        window_start=window.start.isoformat(timespec="seconds"),
+        window_end=window.end.isoformat(timespec="seconds"),
         primary_metric=gate.primary_metric,
         worst_acceptable=gate.worst_acceptable,
         min_labels=settings.min_labels,
-        label_outcomes={name: counts[name] for name in OUTCOMES},
+        label_outcomes=window.label_outcomes,
         versions=versions,
     )
 
 
 def _metrics(task: Task, matches: list[Match]) -> dict[str, float | None]:
-    outputs = pd.DataFrame([match.output for match in matches])
-    scores, predicted = task.read_outputs(outputs)
-    actual = task.data.encode_target(pd.Series([match.label.label for match in matches]))
-    measured = task.measure(actual, scores, predicted)
+    rows = labelled_rows(task, matches)
+    measured = task.measure(rows.actual, rows.scores, rows.predicted)
     return {name: float(value) if np.isfinite(value) else None for name, value in measured.items()}
 
 

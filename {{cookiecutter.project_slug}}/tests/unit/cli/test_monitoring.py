@@ -79,11 +79,13 @@ def test_a_failed_drift_check_is_an_error_and_leaves_no_verdict(drift_workspace,
 @pytest.fixture
 def labelled_workspace(tmp_path, monkeypatch):
     """A directory with the project's params (judging on 40 labels, against the task's own
-    bar: the project's may have been lowered), a prediction log of a champion that is always
-    wrong, and a labels file giving each of its rows the truth."""
+    bar: the project's may have been lowered; deciding A/B tests on 40 labels per arm too), a
+    prediction log of a champion that is always wrong, and a labels file giving each of its rows
+    the truth."""
     params = yaml.safe_load(PARAMS_FILE.read_text())
     task = project_task(params["task"]["kind"])
     params["live_quality"]["min_labels"] = MIN_LABELS
+    params["ab"]["min_labels_per_arm"] = MIN_LABELS
     params["gate"]["primary_metric"] = task.default_primary
     params["gate"]["worst_acceptable"] = task.default_worst_acceptable
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
@@ -125,3 +127,41 @@ def test_a_malformed_labels_file_records_nothing(labelled_workspace, capsys):
         "send the file again: line 2: no label"
     )
     assert not labelled_workspace.labels.exists()
+
+
+def test_the_ab_report_promotes_a_challenger_right_where_the_champion_is_wrong(
+    labelled_workspace, capsys
+):
+    task = project_task(load_params().task.kind)
+    picks = truth(task, MIN_LABELS)
+    challenger = [log_line(task, one_hot(task, [pick]), f"c{row}", version="2", role="challenger",
+                           time=datetime.now(UTC)) for row, pick in enumerate(picks)]  # fmt: skip
+    with Path("predictions.jsonl").open("a") as log:
+        log.writelines(json.dumps(line) + "\n" for line in challenger)
+    with Path("labels.csv").open("a") as labels:
+        labels.writelines(f"c{row},{label_value(task, pick)}\n" for row, pick in enumerate(picks))
+    assert main(["feedback", "--labels", "labels.csv", "--log", "predictions.jsonl"]) == 0
+    capsys.readouterr()
+    assert main(["ab-report", "--log", "predictions.jsonl"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("A/B decision: promote. Challenger version 2 against champion version 1")
+    assert out.endswith(
+        f"result: {labelled_workspace.ab_result}  report: {labelled_workspace.ab_report}\n"
+    )
+    result = json.loads(labelled_workspace.ab_result.read_text())
+    assert result["decision"] == "promote"
+    arms = result["arms"]
+    assert arms["challenger"]["labelled"] == arms["champion"]["labelled"] == MIN_LABELS
+    assert "### A/B decision: promote" in labelled_workspace.ab_report.read_text()
+
+
+def test_the_ab_report_of_a_log_without_a_challenger_is_an_error(labelled_workspace, capsys):
+    assert main(["feedback", "--labels", "labels.csv", "--log", "predictions.jsonl"]) == 0
+    capsys.readouterr()
+    assert main(["ab-report", "--log", "predictions.jsonl"]) == 1
+    assert capsys.readouterr().err == (
+        "error: predictions.jsonl: no prediction of a challenger in the last 7 days "
+        "(live_quality.window_days): an A/B decision needs a challenger served beside the "
+        "champion (SERVING_CHALLENGER with SERVING_ROLLOUT=canary or shadow)\n"
+    )
+    assert not labelled_workspace.ab_result.exists()
