@@ -39,7 +39,7 @@ from {{ cookiecutter.package_name }}.monitoring.labels import Match
 from {{ cookiecutter.package_name }}.monitoring.quality import labelled_rows, labelled_window
 from {{ cookiecutter.package_name }}.monitoring.resampling import Rows, resampled
 from {{ cookiecutter.package_name }}.registry.aliases import CHALLENGER, CHAMPION
-from {{ cookiecutter.package_name }}.serving.report import VALUE_GAP, closeness
+from {{ cookiecutter.package_name }}.serving.report import AGREEMENT, VALUE_GAP, closeness
 
 Decision = Literal["promote", "keep", "need more data"]
 Design = Literal["canary", "shadow"]
@@ -92,6 +92,23 @@ class Shadow:
     # On the pairs that have a label.
     comparison: Comparison
 
+    def to_sentence(self) -> str:
+        rows = f"{self.rows} rows of {self.requests} requests"
+        agreement = self.agreement
+        if VALUE_GAP in agreement:
+            relative = agreement[RELATIVE_GAP]
+            found = f"differ by {agreement[VALUE_GAP]:.4f} on average over {rows}" + (
+                f" ({relative:.2f} of the spread of the champion's predictions)"
+                if relative is not None
+                else ""
+            )
+        else:
+            found = f"agree on {agreement[AGREEMENT] * 100:.1f}% of {rows}"
+        return (
+            f"In shadow, challenger version {self.challenger_version} and champion version "
+            f"{self.champion_version} {found}."
+        )
+
 
 @dataclass(frozen=True)
 class ABResult:
@@ -132,27 +149,8 @@ class ABResult:
             f"{_capital(comparison.reason)}."
         )
         if self.shadow is not None:
-            text += f" {self.shadow_sentence()}"
+            text += f" {self.shadow.to_sentence()}"
         return text
-
-    def shadow_sentence(self) -> str:
-        shadow = self.shadow
-        assert shadow is not None
-        rows = f"{shadow.rows} rows of {shadow.requests} requests"
-        agreement = shadow.agreement
-        if VALUE_GAP in agreement:
-            relative = agreement[RELATIVE_GAP]
-            found = f"differ by {agreement[VALUE_GAP]:.4f} on average over {rows}" + (
-                f" ({relative:.2f} of the spread of the champion's predictions)"
-                if relative is not None
-                else ""
-            )
-        else:
-            found = f"agree on {agreement['agreement_rate'] * 100:.1f}% of {rows}"
-        return (
-            f"In shadow, challenger version {shadow.challenger_version} and champion version "
-            f"{shadow.champion_version} {found}."
-        )
 
     def to_markdown(self) -> str:
         comparison, metric = self.comparison, self.primary_metric
@@ -178,7 +176,7 @@ class ABResult:
             "arm's now and e the estimate.",
         ]
         if self.shadow is not None:
-            lines += ["", "#### Shadow", "", self.shadow_sentence()]
+            lines += ["", "#### Shadow", "", self.shadow.to_sentence()]
             if self.design == "canary":
                 shadow = self.shadow.comparison
                 lines += [
@@ -223,27 +221,25 @@ def decide(params: Params, task: Task, log: Path, now: datetime) -> ABResult:
     champion = _latest_version(window.records, CHAMPION, (SERVED,))
     challenger = _latest_version(window.records, CHALLENGER, (SERVED, SHADOW))
     if champion is None or challenger is None:
-        missing = "the champion's answers" if champion is None else "a challenger"
+        missing = "the champion" if champion is None else "a challenger"
         raise ProjectError(
             f"{log}: no prediction of {missing} in the last {days:g} days "
             "(live_quality.window_days): an A/B decision needs a challenger served beside the "
             "champion (SERVING_CHALLENGER with SERVING_ROLLOUT=canary or shadow)"
         )
+    versions = {CHAMPION: champion, CHALLENGER: challenger}
     served = {
         role: [m for m in window.matches if _of(m.record, role, version, SERVED)]
-        for role, version in ((CHAMPION, champion), (CHALLENGER, challenger))
+        for role, version in versions.items()
     }
     shadow = _shadow(task, metric, settings, window.records, window.matches, champion, challenger)
     if any(_of(r, CHALLENGER, challenger, SERVED) for r in window.records) or shadow is None:
         design: Design = "canary"
-        comparison = compare(
-            task,
-            metric,
-            settings,
-            {role: (version, labelled_rows(task, served[role]) if served[role] else None)
-             for role, version in ((CHAMPION, champion), (CHALLENGER, challenger))},
-            paired=False,
-        )  # fmt: skip
+        arms = {
+            role: (versions[role], labelled_rows(task, found) if found else None)
+            for role, found in served.items()
+        }
+        comparison = compare(task, metric, settings, arms, paired=False)
     else:
         design, comparison = "shadow", shadow.comparison
     return ABResult(
