@@ -6,7 +6,8 @@ The two designs the service runs (SERVING_ROLLOUT):
   are different requests, so each arm is resampled on its own;
 - shadow: the champion answers every request and the challenger scores the same rows in the
   background (mode `shadow`); a row scored by both is a pair, resampled as one (a paired
-  bootstrap: the rows' own difficulty cancels out, so the interval is narrower).
+  bootstrap: the rows' own difficulty cancels out, so the interval is narrower when the two
+  models find the same rows hard, as two models of the same data mostly do).
 
 The method: the challenger's improvement over the champion on the labelled rows of the
 live-quality window (positive is better, whichever way the metric points), and a percentile
@@ -19,7 +20,8 @@ bootstrap interval of it at ab.confidence. The rules:
 
 The interval's half-width h shrinks as 1/sqrt(n). Centred where the estimate e is, it decides
 once h falls to max(e, min_effect - e) (it then clears 0, or falls below min_effect); so the
-arms need about n * (h / max(e, min_effect - e))^2 labelled rows, n the smaller arm's now.
+smaller arm needs about n * (h / max(e, min_effect - e))^2 labelled rows, n its rows now (the
+other arm growing with it as the traffic splits).
 """
 
 import json
@@ -73,7 +75,8 @@ class Comparison:
     arms: dict[str, Arm]
     improvement: Improvement
     decision: Decision
-    # Labelled rows per arm that would likely decide, when more data is needed.
+    # When more data is needed: the labelled rows the smaller arm would likely decide with (the
+    # other arm grows with it, as the traffic splits; in shadow the arms are the same rows).
     needed_per_arm: int | None
     reason: str
 
@@ -172,8 +175,8 @@ class ABResult:
             f"{self.min_effect} (the smallest improvement worth having); *promote* once the "
             "interval lies above 0; *keep* otherwise (the challenger is worse, or cannot be "
             f"better by {self.min_effect}). Rows needed: the interval's half-width h shrinks as "
-            "1/sqrt(n), so about n x (h / max(e, min_effect - e))^2 rows per arm, n the smaller "
-            "arm's now and e the estimate.",
+            "1/sqrt(n), so about n x (h / max(e, min_effect - e))^2 rows in the smaller arm, n "
+            "its rows now and e the estimate.",
         ]
         if self.shadow is not None:
             lines += ["", "#### Shadow", "", self.shadow.to_sentence()]
@@ -430,7 +433,10 @@ def _rule(
         needed = max(
             math.ceil(smallest.labelled * (half_width / target) ** 2), smallest.labelled + 1
         )
-        reason += f"; about {needed} labelled rows per arm would tell"
+        reason += (
+            f"; about {needed} labelled rows in the smaller arm (the {role}'s, now "
+            f"{smallest.labelled}) would tell, the other arm growing with it"
+        )
     if few:
         needed = max(needed or 0, settings.min_labels_per_arm)
         return "need more data", needed, f"{too_few}; so far, {reason}"

@@ -168,7 +168,10 @@ def test_an_interval_that_holds_0_and_the_effect_asks_for_the_rows_that_would_de
     target = max(estimate, 0.05 - estimate)
     expected = math.ceil(MIN_LABELS * ((high - low) / 2 / target) ** 2)
     assert comparison.needed_per_arm == max(expected, MIN_LABELS + 1)
-    assert f"about {comparison.needed_per_arm} labelled rows per arm" in comparison.reason
+    assert comparison.reason.endswith(
+        f"about {comparison.needed_per_arm} labelled rows in the smaller arm (the champion's, now "
+        f"{MIN_LABELS}) would tell, the other arm growing with it"
+    )
 
 
 @pytest.mark.parametrize("kind", TASKS)
