@@ -59,6 +59,7 @@ def arguments_of(project: Path, *make_arguments: str) -> list[str]:
         (("feedback", f"LABELS={SPACED}", f"LOG={HOSTILE}"),
          ["feedback", "--labels", SPACED, "--log", HOSTILE]),
         (("live-quality", f"LOG={HOSTILE}"), ["live-quality", "--log", HOSTILE]),
+        (("ab-report", f"LOG={HOSTILE}"), ["ab-report", "--log", HOSTILE]),
         (("ui", f"HOST={SPACED}", f"UI_PORT={HOSTILE}"),
          ["ui", "--host", SPACED, "--port", HOSTILE]),
         (("serve", f"HOST={SPACED}", f"PORT={HOSTILE}"),
