@@ -21,7 +21,7 @@ import json
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +30,13 @@ from typing import Any, Literal
 from {{ cookiecutter.package_name }}.core.description import Label
 from {{ cookiecutter.package_name }}.core.errors import DataValidationError, ProjectError
 from {{ cookiecutter.package_name }}.core.tasks import Task
-from {{ cookiecutter.package_name }}.serving.prediction_log import HASH_PREFIX, logged_key
+from {{ cookiecutter.package_name }}.serving.prediction_log import (
+    HASH_PREFIX,
+    STDOUT,
+    logged_key,
+    turn,
+    write_all,
+)
 from {{ cookiecutter.package_name }}.serving.settings import HASHED
 
 Outcome = Literal["joined", "late", "duplicate", "unknown"]
@@ -117,7 +123,7 @@ def read_labels_file(path: Path, task: Task, now: datetime) -> list[GivenLabel]:
     labels, problems = [], []
     for number, line in enumerate(lines, start=2):  # line 1 is the header
         try:
-            labels.append(_label_of(line, task, now, f"file:{path.name}"))
+            labels.append(given_label(line, task, now, f"file:{path.name}"))
         except ValueError as error:
             problems.append(f"line {number}: {error}")
     if problems:
@@ -134,41 +140,82 @@ def read_labels_file(path: Path, task: Task, now: datetime) -> list[GivenLabel]:
     return labels
 
 
-def _label_of(line: dict, task: Task, now: datetime, source: str) -> GivenLabel:
-    key = (line.get(KEY) or "").strip()
-    if not key:
-        raise ValueError(f"no {KEY}: the X-Request-Key sent, or the X-Request-Id answered")
-    row = (line.get(ROW) or "0").strip()
-    if not row.isdigit():
-        raise ValueError(f"{ROW} {row!r} is not a row position (0 for a request's first row)")
-    if line.get(LABEL) in (None, ""):
-        raise ValueError(f"no {LABEL}")
+class LabelError(ValueError):
+    """A malformed label: the field at fault, and what it should be."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def given_label(item: Mapping[str, Any], task: Task, now: datetime, source: str) -> GivenLabel:
+    """The label of a labels file's line (every value text) or of a JSON object sent to the
+    service; LabelError names the field and what it should be."""
+    key = item.get(KEY)
+    if not isinstance(key, str) or not key.strip():
+        raise LabelError(KEY, f"no {KEY}: the X-Request-Key sent, or the X-Request-Id answered")
+    row = item.get(ROW)
+    if row is None or row == "":
+        row = 0
+    elif isinstance(row, str) and row.strip().isdigit():
+        row = int(row)
+    elif isinstance(row, bool) or not isinstance(row, int) or row < 0:
+        raise LabelError(ROW, f"{ROW} {row!r} is not a row position (0 for a request's first row)")
+    if item.get(LABEL) in (None, ""):
+        raise LabelError(LABEL, f"no {LABEL}")
     time = now
-    if line.get(TIME):
-        time = datetime.fromisoformat(line[TIME].strip())  # ValueError names the text
+    if given_time := item.get(TIME):
+        if not isinstance(given_time, str):
+            raise LabelError(TIME, f"{TIME} {given_time!r} is not an ISO 8601 time")
+        try:
+            time = datetime.fromisoformat(given_time.strip())
+        except ValueError as error:
+            raise LabelError(TIME, str(error)) from None
         if time.tzinfo is None:
-            raise ValueError(f"{TIME} {line[TIME]!r} has no time zone (add Z or +00:00)")
-    label = parse_label(task, line[LABEL])
-    return GivenLabel(stored_key(key), int(row), label, time.astimezone(UTC), source)
+            raise LabelError(TIME, f"{TIME} {given_time!r} has no time zone (add Z or +00:00)")
+    try:
+        label = parse_label(task, item[LABEL])
+    except ValueError as error:
+        raise LabelError(LABEL, str(error)) from None
+    return GivenLabel(stored_key(key.strip()), row, label, time.astimezone(UTC), source)
 
 
 class LabelStore:
-    """The labels given so far: one JSON line each, appended, readable by its owner only."""
+    """The labels given so far: one JSON line each, appended, readable by its owner only.
 
-    def __init__(self, path: Path):
+    `path` None: standard output, where a container's log collector keeps them. The worker
+    processes of one server share a store and pass `lock_path`, a file they lock for their
+    turn, as the prediction log's writers do: on a pipe, O_APPEND alone would let long writes
+    of two processes interleave.
+    """
+
+    def __init__(self, path: Path | None, lock_path: Path | None = None):
         self.path = path
+        self._lock_fd = (
+            None if lock_path is None else os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        )
 
     def append(self, labels: Iterable[GivenLabel]) -> None:
         text = "".join(label.to_json() + "\n" for label in labels).encode()
+        if self.path is None:
+            with turn(self._lock_fd):
+                write_all(STDOUT, text)
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         try:
-            os.write(fd, text)
+            with turn(self._lock_fd):
+                write_all(fd, text)
         finally:
             os.close(fd)
 
+    def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
     def read(self) -> list[GivenLabel]:
-        if not self.path.exists():
+        if self.path is None or not self.path.exists():
             return []
         labels = []
         for number, line in enumerate(self.path.read_text().splitlines(), start=1):

@@ -1,4 +1,5 @@
-"""The HTTP API: /predict, /health, /ready, /model, /model/card, /metrics and the OpenAPI docs."""
+"""The HTTP API: /predict, /feedback, /health, /ready, /model, /model/card, /metrics and the
+OpenAPI docs."""
 
 import hmac
 import json
@@ -7,6 +8,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,10 +19,22 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
+from {{ cookiecutter.package_name }}.monitoring.labels import (
+    KEY,
+    LABEL,
+    ROW,
+    TIME,
+    LabelError,
+    given_label,
+)
 from {{ cookiecutter.package_name }}.serving.limits import RequestLimits
 from {{ cookiecutter.package_name }}.serving.metrics import CONTENT_TYPE
 from {{ cookiecutter.package_name }}.serving.rollout import CHAMPION
-from {{ cookiecutter.package_name }}.serving.schemas import RejectedRequestError, response_schema
+from {{ cookiecutter.package_name }}.serving.schemas import (
+    RejectedRequestError,
+    listed,
+    response_schema,
+)
 from {{ cookiecutter.package_name }}.serving.served_model import ServedModel
 from {{ cookiecutter.package_name }}.serving.service import SERVED, Service, new_request_id
 from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
@@ -32,6 +46,8 @@ VERSION_HEADER = "X-Model-Version"
 RETRY_AFTER_SECONDS = "2"
 MARKDOWN = "text/markdown; charset=utf-8"
 BEARER = "Bearer "
+FEEDBACK_FIELDS = (KEY, LABEL, ROW, TIME)
+FEEDBACK_SOURCE = "http"
 # Never refused as busy: the probes, and the metrics that show the load.
 UNBOUNDED_PATHS = ("/health", "/ready", "/metrics")
 
@@ -43,6 +59,11 @@ class PredictionResponse(BaseModel):
     # model has loaded.
     model_version: str
     predictions: list[dict[str, Any]]
+
+
+class FeedbackResponse(BaseModel):
+    recorded: int
+    detail: str
 
 
 class Problem(BaseModel):
@@ -65,6 +86,19 @@ PREDICT_RESPONSES = {
         "description": "The model is still loading, or SERVING_MAX_CONCURRENT_REQUESTS are "
         "in flight",
     },
+}
+
+FEEDBACK_RESPONSES = {
+    202: {"model": FeedbackResponse, "description": "Every label of the body is recorded"},
+    401: PREDICT_RESPONSES[401],
+    408: PREDICT_RESPONSES[408],
+    413: {"model": Problem, "description": "More bytes than SERVING_MAX_BODY_BYTES"},
+    415: PREDICT_RESPONSES[415],
+    422: {
+        "model": Problem,
+        "description": "Each problem, naming its item and field; no label of the body is recorded",
+    },
+    503: PREDICT_RESPONSES[503],
 }
 
 
@@ -242,6 +276,79 @@ async def predict(service: KeyHolderService, request: Request) -> Response:
     metrics.latency.observe(time.perf_counter() - started)
     headers[REQUEST_ID_HEADER] = request_id
     return Response(body, media_type="application/json", headers=headers, background=background)
+
+
+@models.post(
+    "/feedback",
+    summary="Record labels given after the fact, for live quality",
+    status_code=202,
+    responses=FEEDBACK_RESPONSES,
+)
+async def feedback(service: KeyHolderService, request: Request) -> JSONResponse:
+    """One label as an object, or several as an array of objects, each with `key` (the
+    X-Request-Key sent, or the X-Request-Id answered), `label`, and optionally `row` (its
+    position in a request of several rows; default 0) and `time` (when the label became known,
+    ISO 8601 with a time zone; default now)."""
+    if not is_json(request.headers.get("content-type", "")):
+        return JSONResponse(
+            {"detail": "send the labels as JSON, with `Content-Type: application/json`"},
+            status_code=415,
+        )
+    now = datetime.now(UTC)
+    try:
+        body = json.loads(await request.body())
+    except ValueError as error:
+        service.metrics.feedback_rejected.inc()
+        return feedback_problems([problem(["body"], f"not JSON: {error}", "json_invalid")])
+    items = body if isinstance(body, list) else [body]
+    labels, problems = [], []
+    for number, item in enumerate(items):
+        where = ["body", number] if isinstance(body, list) else ["body"]
+        if not isinstance(item, dict):
+            problems.append(
+                problem(where, "a label is an object with key and label", "object_type")
+            )
+            continue
+        if unknown := sorted(set(item) - set(FEEDBACK_FIELDS)):
+            problems += [
+                problem(
+                    [*where, name],
+                    f"not a field; they are {', '.join(FEEDBACK_FIELDS)}",
+                    "extra_forbidden",
+                )
+                for name in unknown
+            ]
+            continue
+        try:
+            labels.append(given_label(item, service.task, now, FEEDBACK_SOURCE))
+        except LabelError as error:
+            problems.append(problem([*where, error.field], str(error), "label_invalid"))
+    if not items:
+        problems.append(problem(["body"], "an empty array: send at least one label", "too_short"))
+    if problems:
+        service.metrics.feedback_rejected.inc(max(len(items), 1))
+        return feedback_problems(problems)
+    service.record_labels(labels)
+    service.metrics.feedback_recorded.inc(len(labels))
+    return JSONResponse(
+        {
+            "recorded": len(labels),
+            "detail": f"recorded {len(labels)} labels; `make live-quality` joins them to the "
+            "prediction log and counts those that label a prediction, came late, label one "
+            "labelled before (duplicate) or name none (unknown)",
+        },
+        status_code=202,
+    )
+
+
+def problem(where: list, message: str, kind: str) -> dict:
+    """One problem of a body, as /predict words them: where, what, and its kind."""
+    return {"loc": where, "msg": message, "type": kind}
+
+
+def feedback_problems(problems: list[dict]) -> JSONResponse:
+    """422: nothing of the body is recorded, so that it can be sent again once fixed."""
+    return JSONResponse({"detail": listed(problems), "recorded": 0}, status_code=422)
 
 
 def create_app(

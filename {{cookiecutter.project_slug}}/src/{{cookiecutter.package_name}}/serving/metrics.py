@@ -3,6 +3,7 @@
 With several worker processes, prometheus_client keeps each worker's series in files of its own
 under PROMETHEUS_MULTIPROC_DIR (when that variable is set before it is imported), and /metrics
 adds up all the workers' files: whichever worker answers, the figures are the server's.
+A collector registered with `expose` is read as /metrics is, in the worker that answers.
 """
 
 import os
@@ -18,6 +19,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.registry import Collector
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -67,6 +69,15 @@ class ServingMetrics:
             "Requests refused with 503 because SERVING_MAX_CONCURRENT_REQUESTS were in flight",
             registry=self.registry,
         )
+        self._feedback = Counter(
+            "serving_feedback",
+            "Labels sent to /feedback: outcome=recorded, or outcome=rejected (each label of "
+            "a body refused with 422)",
+            ("outcome",),
+            registry=self.registry,
+        )
+        self.feedback_recorded = self._feedback.labels("recorded")
+        self.feedback_rejected = self._feedback.labels("rejected")
         self._loaded = Gauge(
             "serving_model_loaded",
             "1 for each model version being served, by its role",
@@ -85,6 +96,10 @@ class ServingMetrics:
         else:
             self._exposed = CollectorRegistry()
             multiprocess.MultiProcessCollector(self._exposed, path=str(multiprocess_dir))
+
+    def expose(self, collector: Collector) -> None:
+        """Add a collector's series to those /metrics shows: read as it is asked, once."""
+        self._exposed.register(collector)
 
     def for_version(self, version: str, mode: str) -> VersionMetrics:
         return VersionMetrics(

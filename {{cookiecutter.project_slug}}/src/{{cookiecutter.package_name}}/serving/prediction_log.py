@@ -130,24 +130,12 @@ class PredictionLog:
                 b"}\n",
             )
         )
-        with self._lock, self._turn():
+        with self._lock, turn(self._lock_fd):
             if self._owned:
                 size = self._current_size()
                 if size and size + len(line) > self._max_bytes:
                     self._rotate()
             write_all(self._fd, line)
-
-    @contextmanager
-    def _turn(self) -> Iterator[None]:
-        """This process's turn among those sharing the sink (none without a lock file)."""
-        if self._lock_fd is None:
-            yield
-            return
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _current_size(self) -> int:
         """The size of the file at the log's path, reopened first when the file open here is no
@@ -181,6 +169,20 @@ class PredictionLog:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
                 self._lock_fd = None
+
+
+@contextmanager
+def turn(lock_fd: int | None) -> Iterator[None]:
+    """This process's turn among those sharing a sink, by a lock on the file open as `lock_fd`
+    (at once without one)."""
+    if lock_fd is None:
+        yield
+        return
+    fcntl.flock(lock_fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(lock_fd, fcntl.LOCK_UN)
 
 
 def write_all(fd: int, data: bytes) -> None:

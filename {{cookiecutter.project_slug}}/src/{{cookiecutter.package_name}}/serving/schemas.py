@@ -170,12 +170,9 @@ class RequestSchema:
                 "msg": describe(issue, is_batch),
                 "type": issue["type"],
             }
-            for issue in issues[:MAX_REPORTED_PROBLEMS]
+            for issue in issues
         ]
-        if len(issues) > MAX_REPORTED_PROBLEMS:
-            more = len(issues) - MAX_REPORTED_PROBLEMS
-            detail.append({"loc": ["body"], "msg": f"and {more} more problems", "type": "more"})
-        return RejectedRequestError(422, detail)
+        return RejectedRequestError(422, listed(detail))
 
     def openapi_request_body(self) -> dict:
         row = self._one.json_schema()
@@ -185,6 +182,17 @@ class RequestSchema:
             "description": "One row as an object, or a batch of rows as an array of objects.",
             "content": {"application/json": {"schema": {"anyOf": [row, batch]}}},
         }
+
+
+def listed(problems: list[dict]) -> list[dict]:
+    """A body's problems, at most MAX_REPORTED_PROBLEMS of them, then how many more there are."""
+    if len(problems) <= MAX_REPORTED_PROBLEMS:
+        return problems
+    more = len(problems) - MAX_REPORTED_PROBLEMS
+    return [
+        *problems[:MAX_REPORTED_PROBLEMS],
+        {"loc": ["body"], "msg": f"and {more} more problems", "type": "more"},
+    ]
 
 
 def response_schema(task: Task) -> dict:

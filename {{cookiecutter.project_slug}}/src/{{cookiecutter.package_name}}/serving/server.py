@@ -16,6 +16,7 @@ import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import uvicorn
@@ -53,9 +54,17 @@ def serve(host: str, port: int, workers: int | None = None) -> None:
 
 
 def serving_settings() -> ServingSettings:
-    """The SERVING_* settings; unless SERVING_MODEL says otherwise, params.yaml's champion."""
+    """The SERVING_* settings; where they are unset, params.yaml's: its champion, and the
+    paths of the labels and of the monitoring results."""
+    params = cache(load_params)
     return settings_from_environ(
-        os.environ, lambda: f"models:/{load_params().mlflow.model_name}@champion"
+        os.environ,
+        {
+            "model": lambda: f"models:/{params().mlflow.model_name}@champion",
+            "labels": lambda: str(params().paths.labels),
+            "live_quality_result": lambda: str(params().paths.live_quality_result),
+            "drift_result": lambda: str(params().paths.drift_result),
+        },
     )
 
 

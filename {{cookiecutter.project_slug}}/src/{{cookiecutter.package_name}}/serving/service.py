@@ -1,4 +1,4 @@
-"""What the app serves: the models, routing, request schema, log and metrics.
+"""What the app serves: the models, routing, request schema, log, labels and metrics.
 
 Everything is loaded once, in the background, so the server answers /health at once and
 /ready only when the models can score.
@@ -16,7 +16,9 @@ from typing import Literal
 
 from {{ cookiecutter.package_name }}.core.errors import ProjectError
 from {{ cookiecutter.package_name }}.core.tasks import Task
+from {{ cookiecutter.package_name }}.monitoring.labels import GivenLabel, LabelStore
 from {{ cookiecutter.package_name }}.serving.metrics import ServingMetrics, VersionMetrics
+from {{ cookiecutter.package_name }}.serving.monitoring_metrics import MonitoringResults
 from {{ cookiecutter.package_name }}.serving.prediction_log import PredictionLog
 from {{ cookiecutter.package_name }}.serving.rollout import CHALLENGER, CHAMPION, Router
 from {{ cookiecutter.package_name }}.serving.schemas import ParsedRequest, RequestSchema
@@ -28,9 +30,11 @@ logger = logging.getLogger(__name__)
 State = Literal["loading", "ready", "failed"]
 SERVED = "served"
 SHADOW = "shadow"
-# In the directory the workers of one server share: the lock on the prediction log's sink, and
+# In the directory the workers of one server share: the locks on the prediction log's and the
+# labels' sinks, and
 # a mark from each worker that has loaded the models, named for its process id.
 PREDICTION_LOG_LOCK = "prediction-log.lock"
+LABELS_LOCK = "labels.lock"
 LOADED_MARK = "loaded-"
 
 
@@ -39,6 +43,7 @@ class Loaded:
     models: dict[str, ServedModel]
     schema: RequestSchema
     log: PredictionLog
+    labels: LabelStore
     metrics: dict[tuple[str, str], VersionMetrics]
 
 
@@ -51,6 +56,7 @@ class Service:
         self.shared_dir = shared_dir
         self.router = Router(settings.rollout, settings.challenger_weight)
         self.metrics = ServingMetrics(shared_dir)
+        self.metrics.expose(MonitoringResults(settings.live_quality_result, settings.drift_result))
         self.state: State = "loading"
         self.failure: str | None = None
         self._loaded: Loaded | None = None
@@ -92,12 +98,17 @@ class Service:
         schema = RequestSchema(models[CHAMPION].task.data, settings.max_batch_rows)
         log = PredictionLog(
             settings.prediction_log_path,
-            lock_path=None if self.shared_dir is None else self.shared_dir / PREDICTION_LOG_LOCK,
+            lock_path=self._shared(PREDICTION_LOG_LOCK),
             max_bytes=settings.prediction_log_max_bytes,
             backups=settings.prediction_log_backups,
             request_key=settings.prediction_log_request_key,
         )
-        return Loaded(models, schema, log, metrics)
+        labels = LabelStore(settings.labels_path, lock_path=self._shared(LABELS_LOCK))
+        return Loaded(models, schema, log, labels, metrics)
+
+    def _shared(self, name: str) -> Path | None:
+        """The file of that name in the directory shared with the other workers, if any."""
+        return None if self.shared_dir is None else self.shared_dir / name
 
     @property
     def ready(self) -> bool:
@@ -159,6 +170,10 @@ class Service:
         self.metrics_for(role, mode).rows.inc(len(request.features))
         return outputs
 
+    def record_labels(self, labels: list[GivenLabel]) -> None:
+        """Keep labels given after the fact; `make live-quality` joins them to the log."""
+        self.loaded.labels.append(labels)
+
     def shadow(self, role: str, request: ParsedRequest, request_id: str, key: str | None) -> None:
         """Score in the background: a failure is counted and logged, never seen by the caller."""
         metrics = self.metrics_for(role, SHADOW)
@@ -175,6 +190,7 @@ class Service:
     def close(self) -> None:
         if self._loaded is not None:
             self._loaded.log.close()
+            self._loaded.labels.close()
         if self.shared_dir is not None:
             self._loaded_mark.unlink(missing_ok=True)
         self.metrics.close()

@@ -56,6 +56,14 @@ class ServingSettings(FrozenModel):
     prediction_log_max_bytes: int = Field(default=PREDICTION_LOG_MAX_BYTES, ge=1)
     prediction_log_backups: int = Field(default=PREDICTION_LOG_BACKUPS, ge=1)
     prediction_log_request_key: RequestKeyLogging = HASHED
+    # Where POST /feedback records labels: a JSON-lines file, or "-" for standard output.
+    # Unset, params.yaml's paths.labels, where `make feedback` records them and `make
+    # live-quality` reads them.
+    labels: str = Field(min_length=1)
+    # The latest results of `make live-quality` and `make drift`, shown on /metrics when they
+    # exist. Unset, params.yaml's paths.live_quality_result and paths.drift_result.
+    live_quality_result: Path
+    drift_result: Path
 
     @model_validator(mode="after")
     def _challenger_matches_rollout(self) -> "ServingSettings":
@@ -76,6 +84,10 @@ class ServingSettings(FrozenModel):
         return None if self.prediction_log == STDOUT_SINK else Path(self.prediction_log)
 
     @property
+    def labels_path(self) -> Path | None:
+        return None if self.labels == STDOUT_SINK else Path(self.labels)
+
+    @property
     def body_limit(self) -> int:
         return self.max_body_bytes or self.max_batch_rows * BYTES_PER_ROW
 
@@ -85,12 +97,12 @@ def variable_name(field: str) -> str:
 
 
 def settings_from_environ(
-    environ: Mapping[str, str], default_model: Callable[[], str]
+    environ: Mapping[str, str], defaults: Mapping[str, Callable[[], str]]
 ) -> ServingSettings:
     """Read the settings; an empty variable counts as unset. Errors name the variable.
 
-    `default_model` is called only when SERVING_MODEL is unset, so an image that sets it
-    needs no params.yaml.
+    `defaults`: by field, what to call for a setting whose variable is unset (SERVING_MODEL,
+    say); each is called only then, so an image that sets them needs no params.yaml.
     """
     known = [variable_name(field) for field in ServingSettings.model_fields]
     unknown = sorted(name for name in environ if name.startswith(ENV_PREFIX) and name not in known)
@@ -104,8 +116,9 @@ def settings_from_environ(
         for field in ServingSettings.model_fields
         if environ.get(variable_name(field))
     }
-    if "model" not in values:
-        values["model"] = default_model()
+    for field, default in defaults.items():
+        if field not in values:
+            values[field] = default()
     try:
         return ServingSettings.model_validate(values)
     except ValidationError as error:

@@ -99,14 +99,25 @@ def wait_until_ready(client: TestClient) -> None:
     pytest.fail("the app did not finish loading")
 
 
+def settings_in(directory: Path, **settings) -> ServingSettings:
+    """These settings, with the files the service writes and reads in `directory` unless they
+    say otherwise: the prediction log, the labels and the monitoring results."""
+    files = {
+        "prediction_log": str(directory / "predictions.jsonl"),
+        "labels": str(directory / "labels.jsonl"),
+        "live_quality_result": directory / "live_quality.json",
+        "drift_result": directory / "drift.json",
+    }
+    return ServingSettings(**files | settings)
+
+
 @pytest.fixture
 def serve(tmp_path):
     """Start an app with these settings (lifespan included) and wait until it has loaded."""
     clients = []
 
     def start(**settings) -> TestClient:
-        settings.setdefault("prediction_log", str(tmp_path / "predictions.jsonl"))
-        client = TestClient(create_app(ServingSettings(**settings)))
+        client = TestClient(create_app(settings_in(tmp_path, **settings)))
         client.__enter__()
         clients.append(client)
         wait_until_ready(client)

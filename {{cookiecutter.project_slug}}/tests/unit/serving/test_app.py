@@ -4,8 +4,10 @@ import json
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from fastapi.testclient import TestClient
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from {{ cookiecutter.package_name }}.core.data import features_and_target
+from {{ cookiecutter.package_name }}.monitoring.labels import Joiner, LabelStore, stored_key
 from {{ cookiecutter.package_name }}.project.model import build_model
 from {{ cookiecutter.package_name }}.project.schema import DATA
 from {{ cookiecutter.package_name }}.reporting.card.files import (
@@ -24,7 +27,6 @@ from {{ cookiecutter.package_name }}.reporting.card.files import (
 from {{ cookiecutter.package_name }}.serving.app import create_app
 from {{ cookiecutter.package_name }}.serving.export import MODEL_DIR
 from {{ cookiecutter.package_name }}.serving.prediction_log import logged_key
-from {{ cookiecutter.package_name }}.serving.settings import ServingSettings
 
 from tests.saved_models import save_model
 from tests.unit.serving.conftest import (
@@ -37,6 +39,7 @@ from tests.unit.serving.conftest import (
     expected_predictions,
     read_log,
     row,
+    settings_in,
 )
 
 UNKNOWN = "not_a_column"
@@ -213,11 +216,12 @@ def test_in_shadow_the_caller_gets_the_champion_and_both_are_logged(
     assert 'serving_requests_total{mode="shadow",model_version="2"} 1.0' in metrics
 
 
-def test_before_loading_everything_but_health_is_unavailable(export):
+def test_before_loading_everything_but_health_is_unavailable(export, tmp_path):
     # Without the lifespan the models never load, as in the seconds after start-up.
-    client = TestClient(create_app(ServingSettings(model=str(export("4")))))
+    client = TestClient(create_app(settings_in(tmp_path, model=str(export("4")))))
     assert client.get("/health").status_code == 200
-    for method, path in [("get", "/ready"), ("get", "/model"), ("post", "/predict")]:
+    paths = [("get", "/ready"), ("get", "/model"), ("post", "/predict"), ("post", "/feedback")]
+    for method, path in paths:
         answer = client.request(method, path)
         assert answer.status_code == 503
         assert answer.headers["Retry-After"]
@@ -226,9 +230,7 @@ def test_before_loading_everything_but_health_is_unavailable(export):
 def test_a_worker_is_ready_once_every_worker_of_its_server_has_loaded(export, tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()
-    settings = ServingSettings(
-        model=str(export("4")), workers=2, prediction_log=str(tmp_path / "log.jsonl")
-    )
+    settings = settings_in(tmp_path, model=str(export("4")), workers=2)
     app = create_app(settings, shared_dir=shared)
     finished = subprocess.Popen(["true"])
     finished.wait()
@@ -395,3 +397,104 @@ def test_a_challenger_taking_other_inputs_is_refused_and_nothing_is_served(
     refused = client.post("/predict", json=row(valid_frame))
     assert refused.status_code == 503
     assert refused.json()["detail"].startswith("the model failed to load: ")
+
+
+# A label of the task, as a client sends it in JSON.
+LABEL = TASK.classes[0] if TASK.classes else 1.5
+
+
+def test_feedback_records_labels_that_join_the_logged_predictions(
+    serve, export, valid_frame, tmp_path
+):
+    client = serve(model=str(export("4")))
+    answered = client.post("/predict", json=[row(valid_frame, 0), row(valid_frame, 1)])
+    request_id = answered.headers["X-Request-Id"]
+    client.post("/predict", json=row(valid_frame), headers={"X-Request-Key": "caller-7"})
+
+    # One label as an object, then several as an array: by the request's id, or by its key.
+    one = client.post("/feedback", json={"key": request_id, "label": LABEL, "row": 1})
+    assert one.status_code == 202
+    assert one.json()["recorded"] == 1
+    assert "make live-quality" in one.json()["detail"]
+    given = [{"key": request_id, "label": LABEL}, {"key": "caller-7", "label": LABEL}]
+    assert client.post("/feedback", json=given).json()["recorded"] == 2
+
+    store = LabelStore(tmp_path / "labels.jsonl")
+    labels = store.read()
+    assert [(label.row, label.label, label.source) for label in labels] == [
+        (1, LABEL, "http"), (0, LABEL, "http"), (0, LABEL, "http")
+    ]  # fmt: skip
+    assert "caller-7" not in store.path.read_text()
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    records = read_log(tmp_path / "predictions.jsonl")
+    counts, matches = Joiner(records, timedelta(hours=1)).join(labels)
+    assert counts["joined"] == 3
+    assert {(match.record["request_id"], match.label.row) for match in matches} == {
+        (request_id, 1), (request_id, 0), (records[1]["request_id"], 0)
+    }  # fmt: skip
+    metrics = client.get("/metrics").text
+    assert 'serving_feedback_total{outcome="recorded"} 3.0' in metrics
+
+
+def test_feedback_with_a_malformed_label_records_none_and_names_each_problem(
+    serve, export, tmp_path
+):
+    client = serve(model=str(export("4")))
+    body = [
+        {"key": "a", "label": LABEL},
+        {"key": "b", "label": "not-a-label"},
+        {"key": "", "label": LABEL},
+        {"key": "d", "label": LABEL, "row": -1},
+        {"key": "e", "label": LABEL, "time": "2026-05-30T10:00"},
+        {"key": "f", "labl": LABEL},
+        "g",
+    ]
+    answer = client.post("/feedback", json=body)
+    assert answer.status_code == 422
+    assert answer.json()["recorded"] == 0
+    problems = {tuple(problem["loc"]): problem["msg"] for problem in answer.json()["detail"]}
+    assert list(problems) == [
+        ("body", 1, "label"), ("body", 2, "key"), ("body", 3, "row"), ("body", 4, "time"),
+        ("body", 5, "labl"), ("body", 6),
+    ]  # fmt: skip
+    assert "not-a-label" in problems["body", 1, "label"]
+    assert "time zone" in problems["body", 4, "time"]
+    assert not (tmp_path / "labels.jsonl").exists()
+    metrics = client.get("/metrics").text
+    assert 'serving_feedback_total{outcome="rejected"} 7.0' in metrics
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "problem"),
+    [(b"{", ["body"], "not JSON"), (b"[]", ["body"], "at least one label"),
+     (b'{"label": 1}', ["body", "key"], "no key")],
+)  # fmt: skip
+def test_feedback_that_is_no_label_is_refused(serve, export, tmp_path, body, where, problem):
+    client = serve(model=str(export("4")))
+    answer = client.post("/feedback", content=body, headers=JSON)
+    assert answer.status_code == 422
+    (found,) = answer.json()["detail"]
+    assert found["loc"] == where
+    assert problem in found["msg"]
+    assert not (tmp_path / "labels.jsonl").exists()
+
+
+def test_feedback_needs_the_key_json_and_a_body_within_the_limit(serve, export):
+    body = json.dumps({"key": "k", "label": LABEL})
+    client = serve(model=str(export("4")), api_key=API_KEY, max_body_bytes=len(body))
+    for headers in [{}, bearer("not-the-key")]:
+        assert client.post("/feedback", content=body, headers=JSON | headers).status_code == 401
+    keyed = bearer(API_KEY)
+    plain = {"Content-Type": "text/plain"}
+    assert client.post("/feedback", content=body, headers=plain | keyed).status_code == 415
+    too_large = json.dumps({"key": "k2", "label": LABEL})
+    answer = client.post("/feedback", content=too_large, headers=JSON | keyed)
+    assert answer.status_code == 413
+    assert client.post("/feedback", content=body, headers=JSON | keyed).status_code == 202
+
+
+def test_feedback_to_standard_output_writes_each_label_as_a_line(serve, export, capfd):
+    client = serve(model=str(export("4")), labels="-")
+    assert client.post("/feedback", json={"key": "k", "label": LABEL}).status_code == 202
+    (line,) = [line for line in capfd.readouterr().out.splitlines() if '"source"' in line]
+    assert json.loads(line)["key"] == stored_key("k")

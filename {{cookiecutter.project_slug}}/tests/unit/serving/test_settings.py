@@ -1,11 +1,17 @@
+from pathlib import Path
+
 import pytest
 
 from {{ cookiecutter.package_name }}.core.errors import ConfigError
 from {{ cookiecutter.package_name }}.serving.settings import BYTES_PER_ROW, settings_from_environ
 
-
-def default_model() -> str:
-    return "models:/m@champion"
+# What params.yaml gives where a variable is unset.
+DEFAULTS = {
+    "model": lambda: "models:/m@champion",
+    "labels": lambda: "logs/labels.jsonl",
+    "live_quality_result": lambda: "reports/live_quality.json",
+    "drift_result": lambda: "reports/drift.json",
+}
 
 
 def test_variables_become_settings():
@@ -22,7 +28,7 @@ def test_variables_become_settings():
             "SERVING_PREDICTION_LOG_REQUEST_KEY": "drop",
             "SERVING_WORKERS": "2",
         },
-        default_model,
+        DEFAULTS,
     )
     assert settings.workers == 2
     assert (settings.model, settings.challenger) == ("/models/export", "models:/m@challenger")
@@ -36,18 +42,28 @@ def test_variables_become_settings():
 
 
 def test_the_body_limit_admits_the_largest_batch_by_default():
-    settings = settings_from_environ({"SERVING_MAX_BATCH_ROWS": "10"}, default_model)
+    settings = settings_from_environ({"SERVING_MAX_BATCH_ROWS": "10"}, DEFAULTS)
     assert settings.body_limit == 10 * BYTES_PER_ROW
     assert (settings.prediction_log_request_key, settings.workers) == ("hash", 1)
 
 
-def test_the_default_model_is_asked_for_only_when_unset():
+def test_a_default_is_asked_for_only_when_its_variable_is_unset():
     def no_params_here() -> str:
-        raise AssertionError("params.yaml was read although SERVING_MODEL is set")
+        raise AssertionError("params.yaml was read although its variable is set")
 
-    assert settings_from_environ({"SERVING_MODEL": "/m"}, no_params_here).model == "/m"
-    settings = settings_from_environ({"SERVING_CHALLENGER": ""}, default_model)
+    image = {
+        "SERVING_MODEL": "/m",
+        "SERVING_LABELS": "-",
+        "SERVING_LIVE_QUALITY_RESULT": "/app/reports/live_quality.json",
+        "SERVING_DRIFT_RESULT": "/app/reports/drift.json",
+    }
+    settings = settings_from_environ(image, dict.fromkeys(DEFAULTS, no_params_here))
+    assert (settings.model, settings.labels_path) == ("/m", None)
+    assert settings.drift_result == Path("/app/reports/drift.json")
+    settings = settings_from_environ({"SERVING_CHALLENGER": ""}, DEFAULTS)
     assert (settings.model, settings.challenger) == ("models:/m@champion", None)
+    assert settings.labels_path == Path("logs/labels.jsonl")
+    assert settings.live_quality_result == Path("reports/live_quality.json")
 
 
 @pytest.mark.parametrize(
@@ -67,4 +83,4 @@ def test_the_default_model_is_asked_for_only_when_unset():
 )
 def test_a_bad_variable_is_named(environ, message):
     with pytest.raises(ConfigError, match=f"^serving settings: .*{message}"):
-        settings_from_environ(environ, default_model)
+        settings_from_environ(environ, DEFAULTS)

@@ -23,6 +23,7 @@ from {{ cookiecutter.package_name }}.serving.smoke import (
 )
 
 from tests.synthetic import synthetic_frame
+from tests.unit.serving.conftest import settings_in
 
 API_KEY = "a-key-long-enough-to-be-accepted"
 START_TIMEOUT_SECONDS = 30
@@ -62,11 +63,7 @@ def on_uvicorn(settings: ServingSettings) -> Iterator[str]:
 
 
 def serving(store, tmp_path, model: str, **settings) -> ServingSettings:
-    return ServingSettings(
-        model=f"models:/{store.name}/{model}",
-        prediction_log=str(tmp_path / "predictions.jsonl"),
-        **settings,
-    )
+    return settings_in(tmp_path, model=f"models:/{store.name}/{model}", **settings)
 
 
 def fails_in_time(url: str, sample: Path) -> str:
