@@ -16,12 +16,23 @@ from tests.commands import require_tool
 PROMETHEUS = Path("deploy/prometheus")
 DASHBOARDS = Path("deploy/grafana/dashboards")
 DATASOURCES = Path("deploy/grafana/provisioning/datasources")
-# A metric the service declares in serving/metrics.py, and the series each kind exposes.
-DECLARED = re.compile(r"\b(Counter|Gauge|Histogram)\(\s*\"(\w+)\"")
-EXPOSED = {"Counter": ("_total",), "Gauge": ("",), "Histogram": ("_bucket", "_sum", "_count")}
+# The modules that declare the service's metrics: its own, and the monitoring results it shows.
+METRIC_MODULES = ("serving/metrics.py", "serving/monitoring_metrics.py")
+# A metric declared there, and the series each kind exposes.
+DECLARED = re.compile(r"\b(Counter|Gauge|Histogram|GaugeMetricFamily)\(\s*\"(\w+)\"")
+EXPOSED = {
+    "Counter": ("_total",),
+    "Gauge": ("",),
+    "Histogram": ("_bucket", "_sum", "_count"),
+    "GaugeMetricFamily": ("",),
+}
 # Names in a PromQL expression that are series: recorded ones hold a colon, the service's start
-# with serving_, and Prometheus' own is `up`.
-SERIES = re.compile(r"\b(?:[a-z_]+:[a-z0-9_:]+|serving_[a-z0-9_]+|up)\b")
+# with serving_, the monitoring results' with model_live, model_drift, model_retrain or
+# monitoring_ (not model_version, a label), and Prometheus' own is `up`.
+SERIES = re.compile(
+    r"\b(?:[a-z_]+:[a-z0-9_:]+|serving_[a-z0-9_]+|model_(?:live|drift|retrain)[a-z0-9_]*"
+    r"|monitoring_[a-z0-9_]+|up)\b"
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +76,22 @@ def test_every_alert_has_a_test_that_fires_it(project):
     assert sorted(alerts - fired) == []
 
 
+def exposed(project: Path) -> set[str]:
+    """The series the service exposes."""
+    package = project / "src" / package_of(project)
+    declared = "".join((package / module).read_text() for module in METRIC_MODULES)
+    return {name + suffix for kind, name in DECLARED.findall(declared) for suffix in EXPOSED[kind]}
+
+
+def test_the_rules_read_series_that_exist(project):
+    recorded = {rule["record"] for rule in rules(project) if "record" in rule}
+    read = {name for rule in rules(project) for name in SERIES.findall(rule["expr"])}
+    assert {"model_live_quality_below_bar", "monitoring_report_timestamp_seconds"} <= read
+    assert sorted(read - recorded - exposed(project) - {"up"}) == []
+
+
 def test_the_dashboard_reads_series_that_exist(project):
-    metrics = (project / "src" / package_of(project) / "serving/metrics.py").read_text()
-    exposed = {
-        name + suffix for kind, name in DECLARED.findall(metrics) for suffix in EXPOSED[kind]
-    }
+    series = exposed(project)
     recorded = {rule["record"] for rule in rules(project) if "record" in rule}
     uids = {
         source["uid"]
@@ -85,4 +107,4 @@ def test_the_dashboard_reads_series_that_exist(project):
             for target in panel["targets"]:
                 read = set(SERIES.findall(target["expr"]))
                 assert read, (path.name, panel["title"])
-                assert sorted(read - recorded - exposed - {"up"}) == [], panel["title"]
+                assert sorted(read - recorded - series - {"up"}) == [], panel["title"]
