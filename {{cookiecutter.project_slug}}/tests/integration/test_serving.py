@@ -181,6 +181,68 @@ def test_labels_measure_each_version_live_and_reach_the_run_that_trained_it(
         assert labelled.value == len(rows)
 
 
+def test_labels_sent_to_the_service_are_measured_and_the_results_show_on_its_metrics(
+    registered, run, frame, rows, tmp_path
+):
+    """Two workers take labels by request id and by key into params.yaml's label store;
+    `live-quality` joins them, and /metrics then shows its result and drift's, from either
+    worker."""
+    log = tmp_path / "feedback.jsonl"
+    results = [
+        registered / PARAMS.paths.live_quality_result,
+        registered / PARAMS.paths.drift_result,
+    ]
+    for path in results:
+        path.unlink(missing_ok=True)
+    serve = runner(registered, {"SERVING_WORKERS": "2", "SERVING_PREDICTION_LOG": str(log)})
+    truth = frame[DATA.target.name].tolist()
+    with running(serve) as server:
+        client = server.client
+        ids = [client.post("/predict", json=row).headers["X-Request-Id"] for row in rows[:10]]
+        for number, row in enumerate(rows[10:], start=10):
+            client.post("/predict", json=row, headers={KEY: f"caller-{number}"})
+        # A batch of every row, as a third caller sends it: enough rows for a drift check.
+        client.post("/predict", json=rows, headers={KEY: "caller-batch"})
+        given = [{"key": id_, "label": label} for id_, label in zip(ids, truth, strict=False)]
+        given += [{"key": f"caller-{number}", "label": truth[number]} for number in range(10, 20)]
+        given.append({"key": "caller-batch", "row": 3, "label": truth[3]})
+        malformed = [{"key": ids[0], "label": truth[0]}, {"key": ids[1], "label": [1]}]
+        refused = client.post("/feedback", json=malformed)
+        assert refused.status_code == 422
+        assert [problem["loc"] for problem in refused.json()["detail"]] == [["body", 1, "label"]]
+        answers = [client.post("/feedback", json=given[start::3]) for start in range(3)]
+        assert [answer.status_code for answer in answers] == [202] * 3
+        assert sum(answer.json()["recorded"] for answer in answers) == len(given)
+        before = client.get("/metrics").text
+        cli(run, "live-quality", "--log", str(log), "--no-mlflow")
+        drifted = cli(run, "drift", str(log), check=False).returncode
+        assert drifted in (0, 3)
+        expositions = [client.get("/metrics").text for _ in range(6)]
+    assert "model_live_quality" not in before
+    assert "monitoring_report_timestamp_seconds" not in before
+
+    measured = json.loads(results[0].read_text())
+    assert measured["label_outcomes"]["joined"] == len(given)
+    (champion,) = measured["versions"]
+    assert (champion["model_version"], champion["rows"], champion["labelled"]) == ("1", 40, 21)
+    for text in expositions:
+        series = {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+        version = (("mode", "served"), ("model_version", "1"), ("role", "champion"))
+        assert series["model_live_labelled_rows", version] == 21
+        assert series["model_live_scored_rows", version] == 40
+        assert series["model_retrain_due", (("reason", "drift"),)] == (drifted == 3)
+        assert series["model_drift_batch_rows", ()] == 40
+        assert series["serving_feedback_total", (("outcome", "recorded"),)] == len(given)
+        assert series["serving_feedback_total", (("outcome", "rejected"),)] == 2
+        for report, path in zip(("live_quality", "drift"), results, strict=True):
+            written = series["monitoring_report_timestamp_seconds", (("report", report),)]
+            assert written == pytest.approx(path.stat().st_mtime)
+
+
 def test_an_export_serves_with_no_tracking_server(registered, run, frame, rows, tmp_path):
     export = tmp_path / "export"
     assert f"exported {MODEL_NAME} version 1" in cli(run, "export", "--output", str(export)).stdout
