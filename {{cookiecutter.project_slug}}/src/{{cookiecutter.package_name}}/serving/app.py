@@ -101,6 +101,43 @@ FEEDBACK_RESPONSES = {
     503: PREDICT_RESPONSES[503],
 }
 
+# What /feedback reads, for the docs: the body is parsed by the endpoint, which names each
+# problem by its item and field.
+FEEDBACK_LABEL = {
+    "type": "object",
+    "required": [KEY, LABEL],
+    "properties": {
+        KEY: {
+            "type": "string",
+            "description": "The X-Request-Key sent, or the X-Request-Id answered",
+        },
+        LABEL: {"description": "One of the target's labels; a number for regression"},
+        ROW: {
+            "type": "integer",
+            "minimum": 0,
+            "default": 0,
+            "description": "The row's position in its request",
+        },
+        TIME: {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the label became known; default now",
+        },
+    },
+    "additionalProperties": False,
+}
+FEEDBACK_REQUEST_BODY = {
+    "required": True,
+    "description": "One label as an object, or several as an array of objects.",
+    "content": {
+        "application/json": {
+            "schema": {
+                "anyOf": [FEEDBACK_LABEL, {"type": "array", "items": FEEDBACK_LABEL, "minItems": 1}]
+            }
+        }
+    },
+}
+
 
 # Every dependency is async: FastAPI runs a plain function in a thread, a hop per request.
 async def get_service(request: Request) -> Service:
@@ -283,6 +320,7 @@ async def predict(service: KeyHolderService, request: Request) -> Response:
     summary="Record labels given after the fact, for live quality",
     status_code=202,
     responses=FEEDBACK_RESPONSES,
+    openapi_extra={"requestBody": FEEDBACK_REQUEST_BODY},
 )
 async def feedback(service: KeyHolderService, request: Request) -> JSONResponse:
     """One label as an object, or several as an array of objects, each with `key` (the

@@ -434,6 +434,10 @@ def test_feedback_records_labels_that_join_the_logged_predictions(
     }  # fmt: skip
     metrics = client.get("/metrics").text
     assert 'serving_feedback_total{outcome="recorded"} 3.0' in metrics
+    body = client.get("/openapi.json").json()["paths"]["/feedback"]["post"]["requestBody"]
+    (one, several) = body["content"]["application/json"]["schema"]["anyOf"]
+    assert one["required"] == ["key", "label"]
+    assert several["items"] == one
 
 
 def test_feedback_with_a_malformed_label_records_none_and_names_each_problem(
