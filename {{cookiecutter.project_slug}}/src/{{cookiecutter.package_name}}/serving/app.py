@@ -46,7 +46,6 @@ VERSION_HEADER = "X-Model-Version"
 RETRY_AFTER_SECONDS = "2"
 MARKDOWN = "text/markdown; charset=utf-8"
 BEARER = "Bearer "
-FEEDBACK_FIELDS = (KEY, LABEL, ROW, TIME)
 FEEDBACK_SOURCE = "http"
 # Never refused as busy: the probes, and the metrics that show the load.
 UNBOUNDED_PATHS = ("/health", "/ready", "/metrics")
@@ -339,6 +338,7 @@ async def feedback(service: KeyHolderService, request: Request) -> JSONResponse:
         service.metrics.feedback_rejected.inc()
         return feedback_problems([problem(["body"], f"not JSON: {error}", "json_invalid")])
     items = body if isinstance(body, list) else [body]
+    fields = FEEDBACK_LABEL["properties"]
     labels, problems = [], []
     for number, item in enumerate(items):
         where = ["body", number] if isinstance(body, list) else ["body"]
@@ -347,11 +347,11 @@ async def feedback(service: KeyHolderService, request: Request) -> JSONResponse:
                 problem(where, "a label is an object with key and label", "object_type")
             )
             continue
-        if unknown := sorted(set(item) - set(FEEDBACK_FIELDS)):
+        if unknown := sorted(set(item) - set(fields)):
             problems += [
                 problem(
                     [*where, name],
-                    f"not a field; they are {', '.join(FEEDBACK_FIELDS)}",
+                    f"not a field; they are {', '.join(fields)}",
                     "extra_forbidden",
                 )
                 for name in unknown
