@@ -1,6 +1,7 @@
 """Monitoring: whether a batch drifted from the training data, and batches to try it on;
 labels given after the fact, the served versions' live quality measured with them, and the A/B
-decision between the champion and the challenger."""
+decision between the champion and the challenger; a canary release measured against the stable
+version."""
 
 import argparse
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,8 @@ from {{ cookiecutter.package_name }}.core.errors import ProjectError
 # and from each other, so it can tell why.
 DRIFT_EXIT_STATUS = 3
 QUALITY_EXIT_STATUS = 4
+CANARY_ROLLBACK_EXIT_STATUS = 5
+CANARY_WAIT_EXIT_STATUS = 6
 
 commands = Commands()
 
@@ -161,3 +164,62 @@ def ab_report(args: argparse.Namespace) -> None:
         path.write_text(text)
     print(result.summary())
     print(f"result: {paths.ab_result}  report: {paths.ab_report}")
+
+
+@commands.command(
+    "canary-analysis",
+    "compare the canary with the stable version over a window of live traffic against the "
+    "SLO in params.yaml (canary); write reports/canary.*",
+    argument(
+        "--url",
+        help="the service serving both versions (SERVING_ROLLOUT=canary): its /metrics is read "
+        "at the start and at the end of the window",
+    ),
+    argument(
+        "--prometheus",
+        metavar="URL",
+        help="read the window that just ended from Prometheus instead (each track a service "
+        "of its own, as on Kubernetes)",
+    ),
+    argument("--canary-version", help="the canary's model version (default: the challenger)"),
+    argument("--stable-version", help="the stable model version (default: the champion)"),
+    argument(
+        "--window-seconds", type=float, help="the window's length (default: canary.window_seconds)"
+    ),
+    argument(
+        "--ab-report", type=Path, help="the A/B decision on labels (default: paths.ab_result)"
+    ),
+    epilog=f"exit status: 0 promote, {CANARY_ROLLBACK_EXIT_STATUS} roll back, "
+    f"{CANARY_WAIT_EXIT_STATUS} wait (too few requests on the canary), 1 error",
+)
+def canary_analysis(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.monitoring.canary import (
+        PROMOTE,
+        ROLL_BACK,
+        analyse,
+        prometheus_window,
+        service_window,
+    )
+
+    if (args.url is None) == (args.prometheus is None):
+        raise ProjectError("canary-analysis: give the service's --url or --prometheus URL (one)")
+    params = load_params()
+    seconds = args.window_seconds or params.canary.window_seconds
+    if args.prometheus:
+        window = prometheus_window(args.prometheus, seconds)
+    else:
+        print(f"reading {args.url}/metrics now and again in {seconds:g} s")
+        window = service_window(args.url, seconds)
+    ab_report = args.ab_report or params.paths.ab_result
+    analysis = analyse(window, params.canary, ab_report, args.canary_version, args.stable_version)
+    paths = params.paths
+    for path, text in (
+        (paths.canary_result, analysis.to_json()),
+        (paths.canary_report, analysis.to_markdown()),
+    ):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    print(analysis.summary())
+    print(f"result: {paths.canary_result}  report: {paths.canary_report}")
+    statuses = {PROMOTE: 0, ROLL_BACK: CANARY_ROLLBACK_EXIT_STATUS}
+    return statuses.get(analysis.decision, CANARY_WAIT_EXIT_STATUS)

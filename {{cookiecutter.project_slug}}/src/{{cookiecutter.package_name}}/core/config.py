@@ -50,6 +50,8 @@ class Paths(FrozenModel):
     live_quality_report: Path
     ab_result: Path
     ab_report: Path
+    canary_result: Path
+    canary_report: Path
     cost_records: Path
     cost_result: Path
     cost_summary: Path
@@ -195,6 +197,24 @@ class AbParams(FrozenModel):
     seed: int
 
 
+class CanaryParams(FrozenModel):
+    """The SLO a canary must keep over one window to be promoted (monitoring/canary.py)."""
+
+    # Long enough for min_requests to arrive at the canary's share of the traffic.
+    window_seconds: float = Field(gt=0)
+    # Fewer requests on the canary cannot tell a sound version from a lucky one: no promotion
+    # before this many (a breach rolls back at any count: a failure is never luck).
+    min_requests: int = Field(ge=1)
+    # The share of the canary's requests that may end in a server error, whatever the stable's,
+    max_error_ratio: float = Field(ge=0, le=1)
+    # and how far above the stable's own share in the same window (both see the same callers).
+    max_error_ratio_increase: float = Field(ge=0, le=1)
+    # The canary's 95th-percentile latency, in seconds, at most,
+    max_p95_latency_seconds: float = Field(gt=0)
+    # and as a multiple of the stable's: above 1, since the histogram's buckets are coarse.
+    max_latency_ratio: float = Field(gt=1)
+
+
 class MachineClass(FrozenModel):
     """What a class of machine charges: per core-hour of CPU, and per GB-hour of memory."""
 
@@ -251,6 +271,7 @@ class Params(FrozenModel):
     drift: DriftParams
     live_quality: LiveQualityParams
     ab: AbParams
+    canary: CanaryParams
     mlflow: MlflowParams
     cost: CostParams
 
