@@ -1,12 +1,13 @@
 """Canary analysis: the canary against the stable version over one window of live traffic.
 
-Each version is measured on the requests it answered (mode=served): how many, the share that
-ended in a server error, and its median and 95th-percentile latency, from the increase of the
-service's counters and latency histogram over the window. The measures come from the service's
-/metrics, read at the start and at the end of the window (one service serving both versions,
-SERVING_ROLLOUT=canary), or from Prometheus over the window that just ended (the tracks are
-separate pods, each scraped). The canary is rolled back on any breach of the SLO in params.yaml
-(`canary`), promoted after a clean window of enough requests, and otherwise waited for.
+Each version is measured on the requests that reached its model (mode=served; rejected input
+is the caller's error, not the model's): how many, the share that ended in a server error, and
+its median and 95th-percentile latency, from the increase of the service's counters and latency
+histogram over the window. The measures come from the service's /metrics, read at the start and
+at the end of the window (one service serving both versions, SERVING_ROLLOUT=canary), or from
+Prometheus over the window that just ended (the tracks are separate pods, each scraped). The
+canary is rolled back on any breach of the SLO in params.yaml (`canary`), promoted after a clean
+window of enough requests, and otherwise waited for.
 """
 
 import json
@@ -41,6 +42,14 @@ class Counts:
     requests: float = 0.0
     server_errors: float = 0.0
     buckets: dict[float, float] = field(default_factory=dict)
+
+    def add_error(self, kind: str, count: float) -> None:
+        """A server error counts against the version; rejected input (kind=client) never
+        reached its model, so it is not one of its requests either."""
+        if kind == "server":
+            self.server_errors += count
+        else:
+            self.requests -= count
 
     def minus(self, start: "Counts", version: str) -> "Counts":
         """The increase since `start`; a counter that went down means the service restarted."""
@@ -80,8 +89,8 @@ def parse_exposition(text: str) -> Snapshot:
                 continue
             if sample.name == "serving_requests_total":
                 counts[version].requests += sample.value
-            elif sample.name == "serving_errors_total" and labels.get("kind") == "server":
-                counts[version].server_errors += sample.value
+            elif sample.name == "serving_errors_total":
+                counts[version].add_error(labels["kind"], sample.value)
             elif sample.name == "serving_latency_seconds_bucket":
                 le = float(labels["le"])
                 buckets = counts[version].buckets
@@ -181,10 +190,10 @@ def prometheus_window(url: str, seconds: float) -> Window:
     requests = f"sum by (model_version) (increase(serving_requests_total{served}{span}))"
     for labels, value in _query(url, requests):
         counts[labels["model_version"]].requests = value
-    failed = _selector(mode=SERVED, kind="server")
-    errors = f"sum by (model_version) (increase(serving_errors_total{failed}{span}))"
+    errors = f"sum by (model_version, kind) (increase(serving_errors_total{served}{span}))"
+    # After the requests, which rejected input is taken from.
     for labels, value in _query(url, errors):
-        counts[labels["model_version"]].server_errors = value
+        counts[labels["model_version"]].add_error(labels["kind"], value)
     latency = f"sum by (model_version, le) (increase(serving_latency_seconds_bucket{served}{span}))"
     for labels, value in _query(url, latency):
         counts[labels["model_version"]].buckets[float(labels["le"])] = value

@@ -54,9 +54,11 @@ class Service:
                 served.server_errors.inc()
             else:
                 served.latency.observe(seconds)
-        # Shadow scoring and rejected input are not the canary's record.
+        # Rejected input never reaches the model, and shadow scoring answers no caller: neither
+        # is the version's record.
+        served.requests.inc()
+        served.client_errors.inc()
         self.metrics.for_version(version, "shadow").server_errors.inc(requests)
-        self.metrics.for_version(version, "served").client_errors.inc()
 
     def window(self) -> Window:
         return window_between(self.start, self.read(), 60, "test")
