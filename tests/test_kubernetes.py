@@ -242,6 +242,34 @@ def test_a_release_sets_both_images_and_the_canary_weight(project):
 
 
 @pytest.mark.parametrize(
+    ("action", "stable", "weight"),
+    [("canary-rollback", RELEASE, "0"), ("canary-promote", CANARY_RELEASE, "0")],
+)
+def test_the_canary_actions_render_what_they_apply(project, tmp_path, action, stable, weight):
+    """`make canary`'s actions on Kubernetes: roll back keeps the stable image and sends the
+    canary nothing; promote puts the canary's image on the stable track. With no cluster to
+    reach, the apply fails after rendering, and nothing is recorded as released."""
+    require_tool("kubectl", "its built-in kustomize renders the Kubernetes overlays")
+    record = project / "build/release/image"
+    record.unlink(missing_ok=True)
+    env = {**os.environ, "KUBECONFIG": str(tmp_path / "no-cluster")}
+    env.pop("VIRTUAL_ENV", None)
+    variables = ["DEPLOY_TARGET=kubernetes", "ENVIRONMENT=production", f"IMAGE_REF={RELEASE}",
+                 f"CANARY_IMAGE_REF={CANARY_RELEASE}"]  # fmt: skip
+    result = subprocess.run(
+        ["make", action, *variables], cwd=project, capture_output=True, text=True, env=env
+    )
+    assert result.returncode != 0
+    assert "kubectl apply -f build/kubernetes/production/manifests.yaml" in result.stdout
+    rendered = project / "build/kubernetes/production/manifests.yaml"
+    documents = list(yaml.safe_load_all(rendered.read_text()))
+    assert images(documents) == {SLUG: stable, f"{SLUG}-canary": CANARY_RELEASE}
+    canary = of_kind(documents, "Ingress")[f"{SLUG}-canary"]
+    assert canary["metadata"]["annotations"][CANARY_WEIGHT_ANNOTATION] == weight
+    assert not record.exists()
+
+
+@pytest.mark.parametrize(
     ("variables", "message"),
     [
         (["ENVIRONMENT=prod"], "ENVIRONMENT=prod has no overlay"),

@@ -6,7 +6,12 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }}.cli.main import main
-from {{ cookiecutter.package_name }}.cli.monitoring import DRIFT_EXIT_STATUS, QUALITY_EXIT_STATUS
+from {{ cookiecutter.package_name }}.cli.monitoring import (
+    CANARY_ROLLBACK_EXIT_STATUS,
+    CANARY_WAIT_EXIT_STATUS,
+    DRIFT_EXIT_STATUS,
+    QUALITY_EXIT_STATUS,
+)
 from {{ cookiecutter.package_name }}.core.config import PARAMS_FILE, load_params
 from {{ cookiecutter.package_name }}.core.tasks import project_task
 from {{ cookiecutter.package_name }}.monitoring.drift.profile import build_profile, save_profile
@@ -49,6 +54,16 @@ def test_the_makefile_reads_the_exit_statuses_the_cli_sets():
     makefile = (Path(__file__).parents[3] / "Makefile").read_text()
     assert f"\nDRIFT_EXIT_STATUS := {DRIFT_EXIT_STATUS}\n" in makefile
     assert f"\nQUALITY_EXIT_STATUS := {QUALITY_EXIT_STATUS}\n" in makefile
+
+
+def test_the_makefile_reads_the_canary_exit_statuses_the_cli_sets():
+    makefile = (Path(__file__).parents[3] / "Makefile").read_text()
+    assert f"\nCANARY_ROLLBACK_EXIT_STATUS := {CANARY_ROLLBACK_EXIT_STATUS}\n" in makefile
+    assert f"\nCANARY_WAIT_EXIT_STATUS := {CANARY_WAIT_EXIT_STATUS}\n" in makefile
+    # Each tells CI something else: not an error (1), a usage error (2) or another command's.
+    statuses = {1, 2, DRIFT_EXIT_STATUS, QUALITY_EXIT_STATUS}
+    assert {CANARY_ROLLBACK_EXIT_STATUS, CANARY_WAIT_EXIT_STATUS}.isdisjoint(statuses)
+    assert CANARY_ROLLBACK_EXIT_STATUS != CANARY_WAIT_EXIT_STATUS
 
 
 def test_the_drift_exit_status_tells_ci_whether_to_retrain(drift_workspace, capsys):
