@@ -252,6 +252,9 @@ def pick_versions(
 
 @dataclass(frozen=True)
 class Breach:
+    """A limit the canary went past: over an upper limit, or for labelled quality the upper end
+    of the improvement's interval under zero."""
+
     measure: str
     value: float
     limit: float
@@ -260,7 +263,7 @@ class Breach:
 
 @dataclass(frozen=True)
 class LabelledVerdict:
-    """What the A/B report says of the canary's labelled quality; None fields when it has none."""
+    """What the A/B report says of the canary's labelled quality, and the breach if it is worse."""
 
     text: str
     breach: Breach | None = None
@@ -271,14 +274,20 @@ def labelled_verdict(ab_report: Path, canary: str) -> LabelledVerdict:
     improvement's whole confidence interval is below zero (worse, with the stated confidence)."""
     if not ab_report.exists():
         return LabelledVerdict(f"no labelled verdict ({ab_report} does not exist)")
-    report = json.loads(ab_report.read_text())
-    if canary not in _arm_versions(report.get("arms", {})):
-        return LabelledVerdict(f"no labelled verdict ({ab_report} is not for version {canary})")
-    metric, improvement = report["primary_metric"], report["improvement"]
-    interval = (
-        f"{metric} improvement {improvement['estimate']:+.4g} "
-        f"[{improvement['low']:+.4g}, {improvement['high']:+.4g}]"
-    )
+    try:
+        report = json.loads(ab_report.read_text())
+        if canary not in _arm_versions(report["arms"]):
+            return LabelledVerdict(f"no labelled verdict ({ab_report} is not for version {canary})")
+        metric, improvement = report["primary_metric"], report["improvement"]
+        interval = (
+            f"{metric} improvement {improvement['estimate']:+.4g} "
+            f"[{improvement['low']:+.4g}, {improvement['high']:+.4g}]"
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ProjectError(
+            f"{ab_report}: not an A/B report ({type(error).__name__}: {error}); write it again "
+            "with the A/B comparison, or remove it"
+        ) from None
     if improvement["high"] < 0:
         text = f"labelled quality: {interval} is below zero ({ab_report})"
         return LabelledVerdict(text, Breach("labelled_quality", improvement["high"], 0.0, text))

@@ -1,6 +1,7 @@
 """The canary analysis on the exposition text the service's own metrics produce."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,21 @@ def test_a_canary_worse_on_labels_rolls_back_when_the_report_is_its_own(tmp_path
     another = analyse(window, SLO, ab_report(tmp_path / "ab.json", "7", -0.08, -0.01))
     assert another.decision == PROMOTE
     assert another.labelled.startswith("no labelled verdict")
+
+
+def test_a_malformed_ab_report_is_refused_by_name(tmp_path):
+    service = Service()
+    service.serve(CANARY, 60)
+    window = service.window()
+    report = tmp_path / "ab.json"
+    for text, problem in (
+        ("not json", "JSONDecodeError"),
+        ('{"arms": {"2": {}}}', "KeyError: 'primary_metric'"),
+    ):
+        report.write_text(text)
+        refusal = re.escape(f"{report}: not an A/B report ({problem}")
+        with pytest.raises(ProjectError, match=refusal):
+            analyse(window, SLO, report)
 
 
 def test_the_reports_carry_the_decision_and_its_numbers(tmp_path):
