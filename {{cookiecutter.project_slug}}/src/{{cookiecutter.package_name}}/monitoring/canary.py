@@ -23,12 +23,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from {{ cookiecutter.package_name }}.core.config import CanaryParams
 from {{ cookiecutter.package_name }}.core.errors import ProjectError
+from {{ cookiecutter.package_name }}.registry.aliases import CHALLENGER, CHAMPION
 
 PROMOTE = "promote"
 ROLL_BACK = "roll back"
 WAIT = "wait"
 SERVED = "served"
-CHAMPION, CHALLENGER = "champion", "challenger"
 REQUEST_TIMEOUT_SECONDS = 10
 # urllib also opens file: and ftp: addresses; the service and Prometheus are reached over HTTP.
 HTTP_SCHEMES = ("http", "https")
@@ -270,37 +270,31 @@ class LabelledVerdict:
 
 
 def labelled_verdict(ab_report: Path, canary: str) -> LabelledVerdict:
-    """The A/B report's verdict when it is for the canary's version: a breach when the
-    improvement's whole confidence interval is below zero (worse, with the stated confidence)."""
+    """The A/B decision's verdict when its challenger is the canary's version: a breach when the
+    improvement's whole interval is below zero (worse, with the decision's confidence)."""
     if not ab_report.exists():
         return LabelledVerdict(f"no labelled verdict ({ab_report} does not exist)")
     try:
         report = json.loads(ab_report.read_text())
-        if canary not in _arm_versions(report["arms"]):
-            return LabelledVerdict(f"no labelled verdict ({ab_report} is not for version {canary})")
+        challenger = report["arms"][CHALLENGER]["model_version"]
         metric, improvement = report["primary_metric"], report["improvement"]
-        interval = (
-            f"{metric} improvement {improvement['estimate']:+.4g} "
-            f"[{improvement['low']:+.4g}, {improvement['high']:+.4g}]"
-        )
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        estimate, low, high = (improvement[key] for key in ("estimate", "low", "high"))
+    except (ValueError, KeyError, TypeError) as error:
         raise ProjectError(
-            f"{ab_report}: not an A/B report ({type(error).__name__}: {error}); write it again "
-            "with the A/B comparison, or remove it"
+            f"{ab_report}: not an A/B decision ({type(error).__name__}: {error}); write it again "
+            "with `make ab-report`, or remove it"
         ) from None
-    if improvement["high"] < 0:
+    if str(challenger) != canary:
+        return LabelledVerdict(
+            f"no labelled verdict ({ab_report} is for version {challenger}, not {canary})"
+        )
+    if high is None:
+        return LabelledVerdict(f"no labelled verdict ({ab_report} has no interval yet)")
+    interval = f"{metric} improvement {estimate:+.4g} [{low:+.4g}, {high:+.4g}]"
+    if high < 0:
         text = f"labelled quality: {interval} is below zero ({ab_report})"
-        return LabelledVerdict(text, Breach("labelled_quality", improvement["high"], 0.0, text))
+        return LabelledVerdict(text, Breach("labelled_quality", high, 0.0, text))
     return LabelledVerdict(f"labelled quality: {interval}, not worse ({ab_report})")
-
-
-def _arm_versions(arms: dict) -> set[str]:
-    """The versions the A/B report's arms are for: their keys, or the version each names."""
-    versions = {str(key) for key in arms}
-    for arm in arms.values():
-        if isinstance(arm, dict):
-            versions |= {str(arm[k]) for k in ("model_version", "version") if k in arm}
-    return versions
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.core.config import CanaryParams
 from {{ cookiecutter.package_name }}.core.errors import ProjectError
+from {{ cookiecutter.package_name }}.monitoring.ab import ABResult, Arm, Comparison, Improvement
 from {{ cookiecutter.package_name }}.monitoring.canary import (
     PROMOTE,
     ROLL_BACK,
@@ -136,20 +137,27 @@ def test_without_stable_traffic_only_the_absolute_limits_apply(tmp_path):
     assert "stable: no requests to compare" in analysis.summary()
 
 
-def ab_report(path: Path, version: str, low: float, high: float) -> Path:
-    path.write_text(
-        json.dumps(
-            {
-                "primary_metric": "accuracy",
-                "improvement": {"estimate": (low + high) / 2, "low": low, "high": high},
-                "decision": "keep",
-                "arms": {
-                    "champion": {"model_version": STABLE},
-                    "challenger": {"model_version": version},
-                },
-            }
-        )
+def ab_report(
+    path: Path, version: str, low: float | None, high: float | None, estimate: float | None = 0
+) -> Path:
+    """The A/B decision `make ab-report` writes, with the challenger's arm on `version`."""
+    arms = {"champion": Arm(STABLE, 300, 0.9), "challenger": Arm(version, 300, 0.85)}
+    improvement = Improvement(estimate, low, high)
+    comparison = Comparison("bootstrap", arms, improvement, "keep", None, "the numbers")
+    result = ABResult(
+        log="logs/predictions.jsonl",
+        window_start="2026-06-01T00:00:00+00:00",
+        window_end="2026-06-08T00:00:00+00:00",
+        primary_metric="accuracy",
+        greater_is_better=True,
+        confidence=0.95,
+        min_effect=0.01,
+        min_labels_per_arm=100,
+        design="canary",
+        comparison=comparison,
+        shadow=None,
     )
+    path.write_text(result.to_json())
     return path
 
 
@@ -158,7 +166,7 @@ def test_a_canary_worse_on_labels_rolls_back_when_the_report_is_its_own(tmp_path
     service.serve(STABLE, 400)
     service.serve(CANARY, 100)
     window = service.window()
-    worse = analyse(window, SLO, ab_report(tmp_path / "ab.json", CANARY, -0.08, -0.01))
+    worse = analyse(window, SLO, ab_report(tmp_path / "ab.json", CANARY, -0.08, -0.01, -0.045))
     assert worse.decision == ROLL_BACK
     assert worse.breaches[0].text == (
         f"labelled quality: accuracy improvement -0.045 [-0.08, -0.01] is below zero "
@@ -169,7 +177,11 @@ def test_a_canary_worse_on_labels_rolls_back_when_the_report_is_its_own(tmp_path
     assert "not worse" in unsure.labelled
     another = analyse(window, SLO, ab_report(tmp_path / "ab.json", "7", -0.08, -0.01))
     assert another.decision == PROMOTE
-    assert another.labelled.startswith("no labelled verdict")
+    assert another.labelled == (
+        f"no labelled verdict ({tmp_path / 'ab.json'} is for version 7, not {CANARY})"
+    )
+    unmeasured = ab_report(tmp_path / "ab.json", CANARY, None, None, estimate=None)
+    assert analyse(window, SLO, unmeasured).labelled.endswith("has no interval yet)")
 
 
 def test_a_malformed_ab_report_is_refused_by_name(tmp_path):
@@ -179,10 +191,10 @@ def test_a_malformed_ab_report_is_refused_by_name(tmp_path):
     report = tmp_path / "ab.json"
     for text, problem in (
         ("not json", "JSONDecodeError"),
-        ('{"arms": {"2": {}}}', "KeyError: 'primary_metric'"),
+        ('{"arms": {"challenger": {}}}', "KeyError: 'model_version'"),
     ):
         report.write_text(text)
-        refusal = re.escape(f"{report}: not an A/B report ({problem}")
+        refusal = re.escape(f"{report}: not an A/B decision ({problem}")
         with pytest.raises(ProjectError, match=refusal):
             analyse(window, SLO, report)
 
