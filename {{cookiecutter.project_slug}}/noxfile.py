@@ -11,7 +11,7 @@ nox.options.reuse_existing_virtualenvs = True
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 # The modules that decide: the quality gate, the registry's aliases and rollback, what the
-# service accepts, and drift; paths under src/PACKAGE/. `nox -s mutation -- PATH...` mutates
+# service accepts, drift, live quality, the A/B and canary decisions; paths under src/PACKAGE/. `nox -s mutation -- PATH...` mutates
 # others instead.
 DECISION_MODULES = [
     "registry/gate.py",
@@ -20,6 +20,9 @@ DECISION_MODULES = [
     "serving/limits.py",
     "monitoring/drift/compare.py",
     "monitoring/drift/check.py",
+    "monitoring/quality.py",
+    "monitoring/ab.py",
+    "monitoring/canary.py",
 ]
 # A mutant is killed when a test fails on it, or when it makes the tests run past mutmut's
 # timeout (a loop that no longer ends, say).
