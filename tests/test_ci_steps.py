@@ -1,6 +1,7 @@
 """Run what CI runs: every job's make commands, job after job, as a change, two scheduled drift
-checks and a rollback travel through the pipelines of a baked project; after each job, check what
-it left: the gate's decision, the registry's aliases, the version each environment serves.
+checks, a rollback and a canary travel through the pipelines of a baked project; after each job,
+check what it left: the gate's decision, the registry's aliases, the version each environment
+serves.
 
 The providers run the same commands (test_ci.py proves it), so GitHub's workflows stand for all
 three. The embedded defaults stand in for secrets, and the local Docker engine for the registry and
@@ -10,6 +11,9 @@ learns from shuffled labels, so the one retrained on the true labels beats it on
 
 import json
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,8 +21,9 @@ import pytest
 from tests import ci_files
 from tests.baking import bake_into, package_of, set_param
 from tests.commands import commit_all, make, project_python
-from tests.described import describe, project_path
+from tests.described import describe, project_path, request_rows
 from tests.docker_engine import base_image, docker, require_engine
+from tests.served import call
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
@@ -29,6 +34,12 @@ CHANGE = ["ci/lint", "ci/unit", "train/reproduce", "train/register", "train/prom
 SCHEDULED_CHECK = ["drift/retrain-if-due"]
 DRIFT_RETRAINING = [*SCHEDULED_CHECK, "drift/promote", *DEPLOY]
 ROLLBACK = ["deploy/rollback"]
+CANARY = ["canary/canary"]
+# The canary's window in the story, and the requests it must answer there to be promoted.
+CANARY_WINDOW_SECONDS = 5
+CANARY_MIN_REQUESTS = 20
+# Where the production container listens (the Makefile's RELEASE_PORT for production).
+PRODUCTION_PORT = 8082
 
 # Run elsewhere in full: the integration suite, by the GitLab merge request's reproduce job
 # (test_ci.py), the longest command of all.
@@ -112,7 +123,30 @@ def new_labels(project: Path, raw_data: bytes | None, message: str) -> None:
     commit_all(project, message)
 
 
-def test_ci_jobs_carry_changes_drift_and_rollback_to_the_served_version(tmp_path_factory):
+@contextmanager
+def traffic(url: str, rows: list[dict]) -> Iterator[None]:
+    """Callers sending the rows to `url`, one after the other, until the block ends."""
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def send() -> None:
+        while not stop.is_set():
+            for row in rows:
+                statuses.append(call(url, row)[0])
+                if stop.is_set():
+                    break
+
+    caller = threading.Thread(target=send)
+    caller.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        caller.join()
+    assert set(statuses) == {200}, sorted(set(statuses))
+
+
+def test_ci_jobs_carry_changes_drift_rollback_and_a_canary_to_the_served_version(tmp_path_factory):
     require_engine()
     base = base_image(tmp_path_factory.mktemp("base"))
     project = bake_into(tmp_path_factory.mktemp("ci"), ci_provider="github")
@@ -170,6 +204,23 @@ def test_ci_jobs_carry_changes_drift_and_rollback_to_the_served_version(tmp_path
         assert "champion moved from version 2 back to version 1" in rollback["make rollback"]
         assert pipelines.registry() == registry_state(champion="1", challenger="2", versions=2)
         assert served_version(rollback) == "1"
+
+        # A canary: the challenger (version 2) beside the champion in production's container,
+        # answering half the callers; the canary job judges a window of their requests, finds
+        # no breach and promotes it.
+        set_param(project, "canary", "window_seconds", CANARY_WINDOW_SECONDS)
+        set_param(project, "canary", "min_requests", CANARY_MIN_REQUESTS)
+        export = ["export", "--model", "challenger", "--output", "build/canary"]
+        exported = project_python(project, "-m", package_of(project), *export)
+        assert exported.returncode == 0, exported.stderr
+        production = ["ENVIRONMENT=production", *pipelines.variables]
+        make(project, "release", "CANARY_MODEL=build/canary", "CANARY_WEIGHT=50", *production)
+        make(project, "smoke", *production)
+        rows = request_rows(project, project_path(project, "raw_data"))
+        with traffic(f"http://127.0.0.1:{PRODUCTION_PORT}/predict", rows):
+            (canary,) = [pipelines.run(job) for job in CANARY]
+        assert "canary: promote: " in canary["make canary ENVIRONMENT=production"]
+        assert pipelines.registry() == registry_state(champion="2", challenger="2", versions=2)
 
         assert pipelines.ran == set(pipelines.jobs), "a CI job is in no event of this story"
     finally:

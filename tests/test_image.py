@@ -247,6 +247,34 @@ def test_prometheus_scrapes_the_container_and_records_its_rules(project, contain
         server.wait(timeout=30)
 
 
+def test_a_local_canary_runs_in_the_release_container_until_rolled_back(project, image):
+    """`make release CANARY_MODEL=<export>` runs the release's container with the export beside
+    the champion, answering CANARY_WEIGHT percent of the callers; `make canary-rollback` (what
+    `make canary` runs on a breach) runs it again without."""
+    canary = "build/canary"
+    exported = project_python(
+        project, "-m", package_of(project), "export", "--model", "champion", "--output", canary
+    )
+    assert exported.returncode == 0, exported.stderr
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    release = [
+        f"IMAGE={IMAGE}", "ENVIRONMENT=canary", f"IMAGE_REF={image}", f"SMOKE_URL={url}",
+        f"DOCKER_RUN_FLAGS=--network host --env PORT={port}",
+    ]  # fmt: skip
+    name = f"{IMAGE}-canary"
+    try:
+        make(project, "release", *release, f"CANARY_MODEL={canary}", "CANARY_WEIGHT=50")
+        wait_until_healthy(name)
+        both = {"status": "ready", "champion": "1", "challenger": "1"}
+        assert call(f"{url}/ready") == (200, both)
+        make(project, "canary-rollback", *release)
+        wait_until_healthy(name)
+        assert call(f"{url}/ready") == (200, {"status": "ready", "champion": "1"})
+    finally:
+        docker("rm", "--force", name, check=False)
+
+
 def test_deploy_without_a_registry_keeps_the_image_local(project):
     output = make(project, "deploy")
     assert "REGISTRY is not set: " in output

@@ -11,8 +11,8 @@ nox.options.reuse_existing_virtualenvs = True
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 # The modules that decide: the quality gate, the registry's aliases and rollback, what the
-# service accepts, drift, live quality, the A/B and canary decisions; paths under src/PACKAGE/. `nox -s mutation -- PATH...` mutates
-# others instead.
+# service accepts, drift, live quality, and the A/B and canary decisions; paths under
+# src/PACKAGE/. `nox -s mutation -- PATH...` mutates others instead.
 DECISION_MODULES = [
     "registry/gate.py",
     "registry/versions.py",
