@@ -6,6 +6,7 @@ version."""
 import argparse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from {{ cookiecutter.package_name }}.cli.commands import Commands, argument
 from {{ cookiecutter.package_name }}.cli.serving import default_prediction_log
@@ -72,6 +73,24 @@ def make_batch(args: argparse.Namespace) -> None:
     )
 
 
+class Finding(Protocol):
+    """A monitoring command's outcome: a result for CI, a report for people, a summary."""
+
+    def to_json(self) -> str: ...
+    def to_markdown(self) -> str: ...
+    def summary(self) -> str: ...
+
+
+def publish(finding: Finding, result: Path, report: Path) -> None:
+    """Write the result, then the report (the verdict first: it is what CI reads), and print the
+    summary and where both went."""
+    for path, text in ((result, finding.to_json()), (report, finding.to_markdown())):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    print(finding.summary())
+    print(f"result: {result}  report: {report}")
+
+
 LOG_ARGUMENT = argument(
     "--log", type=Path, default=default_prediction_log(), help="the prediction log"
 )
@@ -127,14 +146,7 @@ def live_quality(args: argparse.Namespace) -> int:
     params = load_params()
     now = datetime.now(UTC)
     quality = measure(params, project_task(params.task.kind), args.log, now)
-    paths = params.paths
-    # The verdict first: it is what CI reads.
-    for path, text in ((paths.live_quality_result, quality.to_json()),
-                       (paths.live_quality_report, quality.to_markdown())):  # fmt: skip
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    print(quality.summary())
-    print(f"result: {paths.live_quality_result}  report: {paths.live_quality_report}")
+    publish(quality, params.paths.live_quality_result, params.paths.live_quality_report)
     if not args.no_mlflow:
         for note in log_to_mlflow(quality, params.mlflow.model_name, now):
             print(note)
@@ -155,15 +167,7 @@ def ab_report(args: argparse.Namespace) -> None:
 
     params = load_params()
     result = decide(params, project_task(params.task.kind), args.log, datetime.now(UTC))
-    paths = params.paths
-    for path, text in (
-        (paths.ab_result, result.to_json()),
-        (paths.ab_report, result.to_markdown()),
-    ):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    print(result.summary())
-    print(f"result: {paths.ab_result}  report: {paths.ab_report}")
+    publish(result, params.paths.ab_result, params.paths.ab_report)
 
 
 @commands.command(
@@ -212,14 +216,6 @@ def canary_analysis(args: argparse.Namespace) -> int:
         window = service_window(args.url, seconds)
     ab_report = args.ab_report or params.paths.ab_result
     analysis = analyse(window, params.canary, ab_report, args.canary_version, args.stable_version)
-    paths = params.paths
-    for path, text in (
-        (paths.canary_result, analysis.to_json()),
-        (paths.canary_report, analysis.to_markdown()),
-    ):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    print(analysis.summary())
-    print(f"result: {paths.canary_result}  report: {paths.canary_report}")
+    publish(analysis, params.paths.canary_result, params.paths.canary_report)
     statuses = {PROMOTE: 0, ROLL_BACK: CANARY_ROLLBACK_EXIT_STATUS}
     return statuses.get(analysis.decision, CANARY_WAIT_EXIT_STATUS)
