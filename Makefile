@@ -9,6 +9,10 @@ NOX := .venv/bin/nox
 # Where the test sessions note each test they skipped for lack of a tool, for one list at the end.
 SKIPPED := .nox/skipped-tests
 
+# Sessions that run baked projects for many minutes, mostly in processes of their own: they run
+# side by side, each line of their output whole and prefixed with the session's name.
+SIDE_BY_SIDE := e2e docker
+
 .PHONY: help demo test
 
 help: ## Show the targets
@@ -27,8 +31,12 @@ demo: $(NOX) ## Bake a project and run its loop: set up, reproduce, register, pr
 
 test: $(NOX) ## Run the template's full test suite; list what it skipped for lack of a tool
 	rm -f $(SKIPPED)
-	SKIPPED_TESTS="$(CURDIR)/$(SKIPPED)" $(NOX) --session lint tests e2e docker
+	SKIPPED_TESTS="$(CURDIR)/$(SKIPPED)" $(NOX) --session lint tests
+	$(MAKE) --no-print-directory --jobs $(addprefix session-,$(SIDE_BY_SIDE))
 	@if [[ -s $(SKIPPED) ]]; then \
 	  echo "Skipped for lack of a tool (tests, reason and the command that installs it):"; \
 	  sort $(SKIPPED) | uniq -c; \
 	fi
+
+session-%: $(NOX)
+	SKIPPED_TESTS="$(CURDIR)/$(SKIPPED)" $(NOX) --session $* 2>&1 | sed -u 's/^/[$*] /'

@@ -28,7 +28,7 @@ DEPENDENCY_MODULES = frozenset(
         "boto3", "dask", "distributed", "dvc", "dvc_s3", "fastapi", "filelock", "matplotlib",
         "mlflow", "numpy", "pandas", "pandera", "prometheus_client", "psycopg", "pydantic", "yaml",
         "ruamel", "sklearn", "scipy", "skops", "uvicorn", "ruff", "httpx", "moto", "pytest",
-        "pytest_randomly", "nox", "mutmut",
+        "pytest_randomly", "xdist", "nox", "mutmut",
     }
 )  # fmt: skip
 # A package of one of these names would shadow the module the project imports: its

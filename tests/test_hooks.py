@@ -122,7 +122,12 @@ def test_dependencies_cannot_be_shadowed(package):
 
 
 # The dependencies whose module is not named after their distribution.
-MODULE_OF_DISTRIBUTION = {"scikit-learn": "sklearn", "pyyaml": "yaml", "ruamel.yaml": "ruamel"}
+MODULE_OF_DISTRIBUTION = {
+    "scikit-learn": "sklearn",
+    "pyyaml": "yaml",
+    "ruamel.yaml": "ruamel",
+    "pytest-xdist": "xdist",
+}
 
 
 def test_the_reserved_package_names_are_the_generated_projects_dependencies():

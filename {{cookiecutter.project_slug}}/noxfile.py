@@ -61,16 +61,19 @@ def format(session: nox.Session) -> None:
 
 @nox.session
 def unit(session: nox.Session) -> None:
-    """Run the unit tests."""
+    """Run the unit tests, a worker per core."""
     sync(session, "--no-default-groups", "--group=test")
-    session.run("pytest", *(session.posargs or ["tests/unit"]))
+    session.run("pytest", *(session.posargs or ["-n", "auto", "tests/unit"]))
 
 
 @nox.session
 def integration(session: nox.Session) -> None:
     """Run the pipeline in a copy of the project and check its outputs and the registry."""
     sync(session, "--no-default-groups", "--group=test")
-    session.run("pytest", *(session.posargs or ["tests/integration"]))
+    # A worker per core, each taking whole files: a file's tests share its project copy, its
+    # trained models and its servers.
+    default = ["-n", "auto", "--dist", "loadfile", "tests/integration"]
+    session.run("pytest", *(session.posargs or default))
 
 
 @nox.session
