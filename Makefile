@@ -38,5 +38,7 @@ test: $(NOX) ## Run the template's full test suite; list what it skipped for lac
 	  sort $(SKIPPED) | uniq -c; \
 	fi
 
+# Without this make's flags: the projects the tests bake must not inherit its --jobs.
 session-%: $(NOX)
-	SKIPPED_TESTS="$(CURDIR)/$(SKIPPED)" $(NOX) --session $* 2>&1 | sed -u 's/^/[$*] /'
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL SKIPPED_TESTS="$(CURDIR)/$(SKIPPED)" \
+	  $(NOX) --session $* 2>&1 | sed -u 's/^/[$*] /'

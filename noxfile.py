@@ -71,9 +71,11 @@ def tests(session: nox.Session) -> None:
 def e2e(session: nox.Session) -> None:
     """Set up baked projects and run their pipelines, registries, services and own tests."""
     sync(session, "test")
-    # A worker per test file: each file shares its baked projects among its own tests. The
-    # slowest tests are listed at the end: they set how long the session takes.
-    default = ["-m", "slow and not docker", "-n", "auto", "--dist", "loadfile", "--durations=15"]
+    # A worker per test file: each file shares its baked projects among its own tests. A line
+    # per test as it ends (`make test` runs this session beside another), and the slowest tests
+    # listed at the end: they set how long the session takes.
+    default = ["-m", "slow and not docker", "-n", "auto", "--dist", "loadfile", "--verbose"]
+    default.append("--durations=15")
     session.run("pytest", *(session.posargs or default))
 
 
@@ -82,7 +84,7 @@ def docker(session: nox.Session) -> None:
     """Build the serving image with a real Docker engine and call the container (.ci/docker-engine
     starts one)."""
     sync(session, "test")
-    session.run("pytest", *(session.posargs or ["-m", "docker", "--durations=10"]))
+    session.run("pytest", *(session.posargs or ["-m", "docker", "--verbose", "--durations=10"]))
 
 
 @nox.session

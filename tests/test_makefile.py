@@ -96,3 +96,32 @@ def test_a_moving_image_tag_is_refused(project):
     )
     assert result.returncode != 0
     assert any(line.startswith("error: TAG=latest is not") for line in result.stderr.splitlines())
+
+
+# Each step notes when it starts and ends, slowly enough for a parallel make to overlap them.
+STEP_RECORDER = """#!/usr/bin/env bash
+echo "start $3" >> "$(dirname "$0")/../../steps"
+sleep 0.2
+echo "end $3" >> "$(dirname "$0")/../../steps"
+"""
+
+
+def test_steps_named_together_run_in_order_under_a_parallel_make(tmp_path):
+    project = bake_into(tmp_path)
+    python = project / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(STEP_RECORDER)
+    python.chmod(0o755)
+    steps = ["register", "gate", "promote"]
+    # As a parallel make hands its flags to the commands it runs.
+    result = subprocess.run(
+        ["make", *steps],
+        cwd=project,
+        env={**os.environ, "MAKEFLAGS": "-j3"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = [f"{event} {step}" for step in steps for event in ("start", "end")]
+    assert (project / "steps").read_text().splitlines() == expected
