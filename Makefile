@@ -9,8 +9,8 @@ NOX := .venv/bin/nox
 # Where the test sessions note each test they skipped for lack of a tool, for one list at the end.
 SKIPPED := .nox/skipped-tests
 
-# Sessions that run baked projects for many minutes, mostly in processes of their own: they run
-# side by side, each line of their output whole and prefixed with the session's name.
+# The sessions that run baked projects for many minutes: they run side by side, where a machine
+# with cores to spare finishes sooner, each line of their output prefixed with its session's name.
 SIDE_BY_SIDE := e2e docker
 
 .PHONY: help demo test

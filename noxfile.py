@@ -74,8 +74,10 @@ def e2e(session: nox.Session) -> None:
     # A worker per test file: each file shares its baked projects among its own tests. A line
     # per test as it ends (`make test` runs this session beside another), and the slowest tests
     # listed at the end: they set how long the session takes.
-    default = ["-m", "slow and not docker", "-n", "auto", "--dist", "loadfile", "--verbose"]
-    default.append("--durations=15")
+    default = [
+        *("-m", "slow and not docker", "-n", "auto", "--dist", "loadfile"),
+        *("--verbose", "--durations=15"),
+    ]
     session.run("pytest", *(session.posargs or default))
 
 
