@@ -140,9 +140,17 @@ class Task:
         """The output contract's columns and their pandas types."""
         raise NotImplementedError
 
-    def outputs(self, scores: Scores, decision_threshold: float) -> pd.DataFrame:
-        """The output contract for these scores."""
+    def output_values(self, scores: Scores, decision_threshold: float) -> dict[str, np.ndarray]:
+        """The output contract for these scores, an array per column: labels as the
+        description's own values, numbers as floats. Serving answers with these, since a
+        DataFrame would cost a one-row request a fifth of its time."""
         raise NotImplementedError
+
+    def outputs(self, scores: Scores, decision_threshold: float) -> pd.DataFrame:
+        """The output contract for these scores, as a table of the contract's types."""
+        types = self.output_columns()
+        values = self.output_values(scores, decision_threshold)
+        return pd.DataFrame({name: pd.Series(values[name], dtype=types[name]) for name in types})
 
     def evaluate(
         self, actual: np.ndarray, scores: Scores, decision_threshold: float
@@ -180,9 +188,9 @@ class Task:
             )
         }
 
-    def _label_column(self, predicted: np.ndarray) -> pd.Series:
-        labels = self.data.decode_classes(predicted)
-        return pd.Series(labels, dtype=_label_dtype(self.classes))
+    def _labels(self, predicted: np.ndarray) -> np.ndarray:
+        """The labels of predicted classes (0..k-1), as the description's own values."""
+        return np.array(self.classes, dtype=object)[predicted]
 
 
 _CONFUSION_PLOT = {
@@ -234,13 +242,11 @@ class BinaryTask(Task):
     def output_columns(self) -> dict[str, str]:
         return {PREDICTION: _label_dtype(self.classes), PROBABILITY: "float64"}
 
-    def outputs(self, scores: Scores, decision_threshold: float) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                PREDICTION: self._label_column(self.predicted(scores, decision_threshold)),
-                PROBABILITY: scores[:, 1],
-            }
-        )
+    def output_values(self, scores: Scores, decision_threshold: float) -> dict[str, np.ndarray]:
+        return {
+            PREDICTION: self._labels(self.predicted(scores, decision_threshold)),
+            PROBABILITY: scores[:, 1],
+        }
 
     def _scores_of(self, outputs: pd.DataFrame) -> Scores:
         positive = outputs[PROBABILITY].to_numpy(dtype=float)
@@ -297,16 +303,14 @@ class MulticlassTask(Task):
             **{probability_column(label): "float64" for label in self.classes},
         }
 
-    def outputs(self, scores: Scores, decision_threshold: float) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                PREDICTION: self._label_column(self.predicted(scores, decision_threshold)),
-                **{
-                    probability_column(label): scores[:, index]
-                    for index, label in enumerate(self.classes)
-                },
-            }
-        )
+    def output_values(self, scores: Scores, decision_threshold: float) -> dict[str, np.ndarray]:
+        return {
+            PREDICTION: self._labels(self.predicted(scores, decision_threshold)),
+            **{
+                probability_column(label): scores[:, index]
+                for index, label in enumerate(self.classes)
+            },
+        }
 
     def _scores_of(self, outputs: pd.DataFrame) -> Scores:
         columns = [probability_column(label) for label in self.classes]
@@ -354,8 +358,8 @@ class RegressionTask(Task):
     def output_columns(self) -> dict[str, str]:
         return {PREDICTION: "float64"}
 
-    def outputs(self, scores: Scores, decision_threshold: float) -> pd.DataFrame:
-        return pd.DataFrame({PREDICTION: scores})
+    def output_values(self, scores: Scores, decision_threshold: float) -> dict[str, np.ndarray]:
+        return {PREDICTION: scores}
 
     def _scores_of(self, outputs: pd.DataFrame) -> Scores:
         return outputs[PREDICTION].to_numpy(dtype=float)

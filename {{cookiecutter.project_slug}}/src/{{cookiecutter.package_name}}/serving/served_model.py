@@ -79,11 +79,10 @@ class ServedModel:
         # skipping it saves about a fifth of a 1-row prediction.
         with sklearn.config_context(assume_finite=self._finite):
             scores = self.task.scores(self.estimator, self._features(features))
-        outputs = self.task.outputs(scores, self.decision_threshold)
-        # Column by column: Python values, at half the cost of DataFrame.to_dict.
-        names = list(outputs.columns)
-        columns = [outputs[name].tolist() for name in names]
-        rows = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        outputs = self.task.output_values(scores, self.decision_threshold)
+        # Column by column: Python values, at a fraction of the cost of a DataFrame's.
+        columns = [values.tolist() for values in outputs.values()]
+        rows = [dict(zip(outputs, row, strict=True)) for row in zip(*columns, strict=True)]
         if echoed is None:
             return rows
         return [{**sent, **row} for sent, row in zip(echoed, rows, strict=True)]

@@ -1,5 +1,7 @@
 """The tasks: their metrics and directions, the output contract, and the targets they fit."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -84,6 +86,32 @@ def test_outputs_have_the_declared_columns_and_types(kind):
     outputs = task.outputs(task.scores(model, features), decision_threshold=0.5)
     assert outputs.dtypes.astype(str).to_dict() == task.output_columns()
     assert len(outputs) == len(features)
+
+
+@pytest.mark.parametrize(
+    ("kind", "labels"),
+    [
+        ("binary", ("yes", "no")),
+        ("binary", (False, True)),
+        ("multiclass", (3, 1, 2)),
+        ("regression", None),
+    ],
+)
+def test_output_values_are_the_tables_as_the_labels_own_python_values(kind, labels):
+    """Serving answers with `output_values`, batch scoring writes `outputs`: the same values,
+    and a label is the description's own value (a bool stays a bool, not 1 or "True")."""
+    data = every_kind(kind)
+    if labels is not None:
+        positive = labels[0] if kind == "binary" else None
+        data = replace(data, target=Target("label", labels=labels, positive=positive))
+    task = task_for(kind, data)
+    scores = np.array([1.5, -2.0]) if labels is None else np.eye(len(labels))[[0, -1]]
+    values = task.output_values(scores, decision_threshold=0.5)
+    table = task.outputs(scores, decision_threshold=0.5)
+    answered = {name: column.tolist() for name, column in values.items()}
+    assert answered == table.to_dict(orient="list")
+    if labels is not None:
+        assert [type(label) for label in answered[PREDICTION]] == [type(labels[0])] * 2
 
 
 def test_binary_outputs_are_the_label_and_the_positive_labels_probability():
