@@ -71,19 +71,14 @@ def tests(session: nox.Session) -> None:
 def e2e(session: nox.Session) -> None:
     """Set up baked projects and run their pipelines, registries, services and own tests."""
     sync(session, "test")
-    session.run("pytest", *(session.posargs or e2e_arguments(session)))
-
-
-def e2e_arguments(session: nox.Session) -> list[str]:
-    """A worker per test file, whatever the number of cores: each file shares its baked projects
-    among its own tests, and the longest test, the GitLab merge request's pipeline in the file
-    with the fewest tests, starts at once rather than after the others (xdist hands files out
-    largest first). A line per test as it ends (`make test` runs this session beside another),
-    and the slowest tests listed at the end: they set how long the session takes."""
-    selected = ["-m", "slow and not docker"]
-    collected = session.run("pytest", "--collect-only", "-q", *selected, silent=True)
-    files = {line.split("::")[0] for line in collected.splitlines() if "::" in line}
-    return [*selected, "-n", str(len(files)), "--dist", "loadfile", "--verbose", "--durations=15"]
+    # A worker per test file: each file shares its baked projects among its own tests. A line
+    # per test as it ends (`make test` runs this session beside another), and the slowest tests
+    # listed at the end: they set how long the session takes.
+    default = [
+        *("-m", "slow and not docker", "-n", "auto", "--dist", "loadfile"),
+        *("--verbose", "--durations=15"),
+    ]
+    session.run("pytest", *(session.posargs or default))
 
 
 @nox.session
