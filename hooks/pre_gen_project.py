@@ -25,9 +25,10 @@ SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 # pyproject.toml lists them (a template test holds the two equal).
 DEPENDENCY_MODULES = frozenset(
     {
-        "boto3", "dask", "distributed", "dvc", "dvc_s3", "fastapi", "filelock", "matplotlib",
-        "mlflow", "numpy", "pandas", "pandera", "prometheus_client", "psycopg", "pydantic", "yaml",
-        "ruamel", "sklearn", "scipy", "skops", "uvicorn", "ruff", "httpx", "moto", "pytest",
+        "alembic", "boto3", "dask", "distributed", "dvc", "dvc_s3", "fastapi", "filelock",
+        "flask", "flask_cors", "graphene", "huey", "matplotlib", "mlflow", "numpy", "pandas",
+        "pandera", "prometheus_client", "psycopg", "pydantic", "yaml", "ruamel", "sklearn",
+        "scipy", "skops", "sqlalchemy", "uvicorn", "ruff", "httpx", "moto", "pytest",
         "pytest_randomly", "xdist", "nox", "mutmut",
     }
 )  # fmt: skip

@@ -123,6 +123,7 @@ def test_dependencies_cannot_be_shadowed(package):
 
 # The dependencies whose module is not named after their distribution.
 MODULE_OF_DISTRIBUTION = {
+    "mlflow-skinny": "mlflow",
     "scikit-learn": "sklearn",
     "pyyaml": "yaml",
     "ruamel.yaml": "ruamel",

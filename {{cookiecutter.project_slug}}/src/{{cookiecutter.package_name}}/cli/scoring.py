@@ -52,8 +52,9 @@ def score(args: argparse.Namespace) -> None:
     from {{ cookiecutter.package_name }}.core.tasks import project_task
     from {{ cookiecutter.package_name }}.infra import compute
     from {{ cookiecutter.package_name }}.registry import versions as registry
-    from {{ cookiecutter.package_name }}.scoring.batch import ScoringJob, score_dataset
 
+    with compute.dask_installed("Batch scoring"):
+        from {{ cookiecutter.package_name }}.scoring.batch import ScoringJob, score_dataset
     params, client, name = registry_session()
     version = registry.resolve(client, name, args.model)
     model = registry.load_estimator(version)

@@ -53,6 +53,21 @@ def process_usage() -> tuple[float, int]:
     return cpu_seconds, (own.ru_maxrss + children.ru_maxrss) * MAXRSS_BYTES
 
 
+@contextmanager
+def dask_installed(work: str) -> Iterator[None]:
+    """Imports inside this block that find no Dask (the `dask` group, not a default one) raise
+    a ComputeError naming the command that installs it."""
+    try:
+        yield
+    except ModuleNotFoundError as error:
+        if error.name not in {"dask", "distributed", "pyarrow"}:
+            raise
+        raise ComputeError(
+            f"{work} needs Dask, which this environment lacks ({error.name}); add it with "
+            "`make setup EXTRA_GROUPS=dask` (the `dask` group of pyproject.toml)"
+        ) from None
+
+
 def scheduler_address(params: ComputeParams) -> str | None:
     """Return the scheduler to use: the environment's, then params.yaml's, else None (local)."""
     return os.environ.get(SCHEDULER_VARIABLE) or params.scheduler
@@ -69,7 +84,9 @@ def compute_on(address: str | None) -> Iterator[str]:
         yield LOCAL
         return
     import joblib
-    from distributed import Client
+
+    with dask_installed(f"The Dask cluster at {address}"):
+        from distributed import Client
 
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_SECONDS)

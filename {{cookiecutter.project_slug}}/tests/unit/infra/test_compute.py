@@ -1,4 +1,5 @@
 import socket
+import sys
 
 import pytest
 
@@ -31,3 +32,18 @@ def test_an_unreachable_scheduler_is_named(monkeypatch):
         compute.compute_on(address),
     ):
         pass
+
+
+def test_a_missing_dask_is_named_with_the_command_that_adds_it(monkeypatch):
+    # None in sys.modules makes the import fail as if the group were not installed.
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with (
+        pytest.raises(ComputeError, match=r"lacks \(distributed\).*`make setup EXTRA_GROUPS=dask`"),
+        compute.compute_on("tcp://127.0.0.1:8786"),
+    ):
+        pass
+
+
+def test_other_missing_modules_are_not_taken_for_dask():
+    with pytest.raises(ModuleNotFoundError), compute.dask_installed("Scoring"):
+        import a_module_no_group_installs  # noqa: F401
