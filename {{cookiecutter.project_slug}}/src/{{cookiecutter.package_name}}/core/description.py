@@ -6,7 +6,7 @@ sees, the class each label maps to, and what serving and drift need to know of e
 """
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -167,9 +167,9 @@ class DataDescription:
         codes = {label: index for index, label in enumerate(classes)}
         return np.array([codes[_as_label(value, classes)] for value in values], dtype=int)
 
-    def decode_classes(self, codes: Iterable[int]) -> list[Label]:
-        classes = self.target.classes
-        return [classes[int(code)] for code in codes]
+    def decode_classes(self, codes: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The labels of class codes (0..k-1), as the description's own Python values."""
+        return np.array(self.target.classes, dtype=object)[np.asarray(codes, dtype=int)]
 
     # Validation --------------------------------------------------------------------------------
 

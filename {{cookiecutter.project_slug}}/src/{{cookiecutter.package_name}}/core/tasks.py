@@ -188,10 +188,6 @@ class Task:
             )
         }
 
-    def _labels(self, predicted: np.ndarray) -> np.ndarray:
-        """The labels of predicted classes (0..k-1), as the description's own values."""
-        return np.array(self.classes, dtype=object)[predicted]
-
 
 _CONFUSION_PLOT = {
     "confusion.csv": {
@@ -244,7 +240,7 @@ class BinaryTask(Task):
 
     def output_values(self, scores: Scores, decision_threshold: float) -> dict[str, np.ndarray]:
         return {
-            PREDICTION: self._labels(self.predicted(scores, decision_threshold)),
+            PREDICTION: self.data.decode_classes(self.predicted(scores, decision_threshold)),
             PROBABILITY: scores[:, 1],
         }
 
@@ -305,7 +301,7 @@ class MulticlassTask(Task):
 
     def output_values(self, scores: Scores, decision_threshold: float) -> dict[str, np.ndarray]:
         return {
-            PREDICTION: self._labels(self.predicted(scores, decision_threshold)),
+            PREDICTION: self.data.decode_classes(self.predicted(scores, decision_threshold)),
             **{
                 probability_column(label): scores[:, index]
                 for index, label in enumerate(self.classes)

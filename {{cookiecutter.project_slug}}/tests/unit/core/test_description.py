@@ -124,7 +124,7 @@ def test_the_positive_label_is_class_1_wherever_it_is_declared():
     data = DataDescription([Numeric("x")], Target("outcome", labels=("yes", "no"), positive="yes"))
     assert data.target.classes == ("no", "yes")
     assert data.encode_target(pd.Series(["yes", "no", "yes"])).tolist() == [1, 0, 1]
-    assert data.decode_classes([1, 0]) == ["yes", "no"]
+    assert data.decode_classes([1, 0]).tolist() == ["yes", "no"]
 
 
 def test_labels_are_classes_in_their_declared_order():
@@ -132,7 +132,7 @@ def test_labels_are_classes_in_their_declared_order():
     labels = pd.Series(["high", "low", "mid", "high"])
     codes = data.encode_target(labels)
     assert codes.tolist() == [2, 0, 1, 2]
-    assert data.decode_classes(codes) == labels.tolist()
+    assert data.decode_classes(codes).tolist() == labels.tolist()
 
 
 def test_numeric_labels_read_as_floats_are_their_classes():
