@@ -128,3 +128,50 @@ def test_steps_named_together_run_in_order_under_a_parallel_make(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     expected = [f"{event} {step}" for step in steps for event in ("start", "end")]
     assert (project / "steps").read_text().splitlines() == expected
+
+
+# uv's stand-in: each call, one line of its arguments.
+UV_RECORDER = """#!/usr/bin/env bash
+echo "$*" >> "$(dirname "$0")/uv-calls"
+"""
+DVC_CONFIG = """[core]
+    remote = storage
+['remote "storage"']
+    url = {url}
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "url", "extra_groups", "added"),
+    [
+        ("setup", "../storage", "", []),
+        ("setup", "s3://bucket/data", "", ["team"]),
+        ("setup", "../storage", "dask server", ["dask", "server"]),
+        ("push", "s3://bucket/data", "dask", ["dask", "team"]),
+        ("pull", "s3://bucket/data", "", ["team"]),
+    ],
+)  # fmt: skip
+def test_the_groups_the_configuration_names_join_the_environment(
+    project, tmp_path, target, url, extra_groups, added
+):
+    uv = tmp_path / "uv"
+    uv.write_text(UV_RECORDER)
+    uv.chmod(0o755)
+    # DVC itself has nothing to do here: what is under test is which groups uv is asked for.
+    (project / ".venv" / "bin" / "dvc").symlink_to(shutil.which("true"))
+    (project / ".dvc").mkdir()
+    (project / ".dvc" / "config").write_text(DVC_CONFIG.format(url=url))
+    try:
+        result = subprocess.run(
+            ["make", f"UV={uv}", f"EXTRA_GROUPS={extra_groups}", target],
+            cwd=project, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    finally:
+        (project / ".venv" / "bin" / "dvc").unlink()
+        shutil.rmtree(project / ".dvc")
+    assert result.returncode == 0, result.stdout + result.stderr
+    recorded = tmp_path / "uv-calls"
+    calls = recorded.read_text().splitlines() if recorded.exists() else []
+    adding = [call for call in calls if "--inexact" in call]
+    groups = " ".join(f"--group={group}" for group in added)
+    assert adding == ([f"sync --locked --inexact --quiet {groups}"] if added else [])
