@@ -149,6 +149,7 @@ DVC_CONFIG = """[core]
         ("setup", "../storage", "dask server", ["dask", "server"]),
         ("push", "s3://bucket/data", "dask", ["dask", "team"]),
         ("pull", "s3://bucket/data", "", ["team"]),
+        ("score", "../storage", "", ["dask"]),
     ],
 )  # fmt: skip
 def test_the_groups_the_configuration_names_join_the_environment(
@@ -163,7 +164,7 @@ def test_the_groups_the_configuration_names_join_the_environment(
     (project / ".dvc" / "config").write_text(DVC_CONFIG.format(url=url))
     try:
         result = subprocess.run(
-            ["make", f"UV={uv}", f"EXTRA_GROUPS={extra_groups}", target],
+            ["make", f"UV={uv}", f"EXTRA_GROUPS={extra_groups}", target, "INPUT=in", "OUTPUT=out"],
             cwd=project, capture_output=True, text=True, check=False,
         )  # fmt: skip
     finally:
