@@ -71,9 +71,9 @@ def tests(session: nox.Session) -> None:
 def e2e(session: nox.Session) -> None:
     """Set up baked projects and run their pipelines, registries, services and own tests."""
     sync(session, "test")
-    # A worker per test file: each file shares its baked projects among its own tests. A line
-    # per test as it ends (`make test` runs this session beside another), and the slowest tests
-    # listed at the end: they set how long the session takes.
+    # Each test file goes to one worker, whole: it shares its baked projects among its own
+    # tests. A line per test as it ends (`make test` runs this session beside another), and the
+    # slowest tests listed at the end: they set how long the session takes.
     default = [
         *("-m", "slow and not docker", "-n", "auto", "--dist", "loadfile"),
         *("--verbose", "--durations=15"),

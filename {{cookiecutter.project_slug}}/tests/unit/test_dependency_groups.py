@@ -9,7 +9,7 @@ from pathlib import Path
 # build-docker`; the project builds its own image), two WSGI servers (`mlflow server` runs
 # uvicorn), and mlflow-tracing, whose modules mlflow-skinny holds too.
 LEFT_OUT_OF_MLFLOW = {"docker", "gunicorn", "mlflow-tracing", "pyarrow", "waitress"}
-DEFAULT_GROUPS = tomllib.loads(Path("pyproject.toml").read_text())["tool"]["uv"]["default-groups"]
+PYPROJECT = tomllib.loads(Path("pyproject.toml").read_text())
 
 
 def installed_by(lock: dict, project: str, groups: list[str]) -> set[str]:
@@ -36,10 +36,10 @@ def installed_by(lock: dict, project: str, groups: list[str]) -> set[str]:
 
 def test_the_default_groups_install_what_mlflow_requires_but_what_they_leave_out():
     lock = tomllib.loads(Path("uv.lock").read_text())
-    project = tomllib.loads(Path("pyproject.toml").read_text())["project"]["name"]
     (mlflow,) = (package for package in lock["package"] if package["name"] == "mlflow")
     required = {dependency["name"] for dependency in mlflow["dependencies"]}
-    installed = installed_by(lock, project, DEFAULT_GROUPS)
+    project, defaults = PYPROJECT["project"]["name"], PYPROJECT["tool"]["uv"]["default-groups"]
+    installed = installed_by(lock, project, defaults)
     assert "mlflow-skinny" in installed
     assert required - installed == LEFT_OUT_OF_MLFLOW
     assert not installed & LEFT_OUT_OF_MLFLOW
