@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 import mlflow
 from filelock import FileLock
 from mlflow import MlflowClient
+from mlflow.entities import Run
 from mlflow.entities.model_registry import ModelVersion
-from mlflow.exceptions import MlflowException, RestException
+from mlflow.exceptions import MlflowException
 
 from {{ cookiecutter.package_name }}.core import model_files
 from {{ cookiecutter.package_name }}.core.config import Params
@@ -73,11 +74,10 @@ def register(params: Params) -> Registration:
         else contextlib.nullcontext()
     )
     with lock:
-        _ensure_registered_model(client, name)
         existing = registered_version(client, name, model_md5)
         if existing is not None:
             return Registration(existing, created=False)
-        run = client.get_run(training_run["run_id"])
+        run = training_run_in_store(client, training_run["run_id"], params)
         tags = {
             **{key: run.data.tags[key] for key in RUN_LINEAGE_TAGS if key in run.data.tags},
             **lineage.ci_facts(),
@@ -86,20 +86,26 @@ def register(params: Params) -> Registration:
             "params_digest": lineage.params_digest(params.model_dump(mode="json")),
             "run_id": training_run["run_id"],
         }
+        # Creates the registered model on the first registration and says so; after that, and
+        # where another writer has just created it, it adds a version.
         version = mlflow.register_model(training_run["model_uri"], name, tags=tags)
         client.set_registered_model_alias(name, CHALLENGER, version.version)
     return Registration(client.get_model_version(name, version.version), created=True)
 
 
-def _ensure_registered_model(client: MlflowClient, name: str) -> None:
+def training_run_in_store(client: MlflowClient, run_id: str, params: Params) -> Run:
+    """The run that trained the model, which must be in the store the registry is in."""
     try:
-        client.get_registered_model(name)
-    except MlflowException:
-        try:
-            client.create_registered_model(name)
-        except RestException as error:
-            if error.error_code != "RESOURCE_ALREADY_EXISTS":
-                raise
+        return client.get_run(run_id)
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+    raise ProjectError(
+        f"{params.paths.training_run} names the training run {run_id}, which the MLflow store "
+        f"{tracking.redacted(tracking.tracking_uri())} does not hold: the model was trained "
+        "against another store. Set MLFLOW_TRACKING_URI to that store, or train again into "
+        "this one with `dvc repro --force`"
+    )
 
 
 def version_by_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:

@@ -246,6 +246,17 @@ def test_a_first_registration_creates_the_model_and_names_unknown_data(registry_
     assert {alias: str(version) for alias, version in aliases.items()} == {registry.CHALLENGER: "1"}
 
 
+def test_a_training_run_the_store_lacks_names_the_store_and_changes_nothing(registry_store):
+    # As after a switch of MLFLOW_TRACKING_URI, or a new mlflow.db, between repro and register.
+    store = registry_store
+    finish_pipeline(store)
+    training_run = json.loads(store.params.paths.training_run.read_text())
+    store.params.paths.training_run.write_text(json.dumps({**training_run, "run_id": "0" * 32}))
+    with pytest.raises(ProjectError, match=r"training run 0{32}, which the MLflow store sqlite:"):
+        registry.register(store.params)
+    assert store.versions() == [store.worse, store.better]
+
+
 # Promotions ---------------------------------------------------------------------------------------
 
 
